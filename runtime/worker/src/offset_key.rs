@@ -127,9 +127,11 @@ fn source_map(object: serde_json::Map<String, Json>, what: &str) -> Result<Sourc
                 Json::String(s) => OffsetValue::String(s),
                 Json::Number(n) => match (n.as_i64(), n.as_f64()) {
                     (Some(i), _) => OffsetValue::Int(i),
-                    (None, _) if n.is_u64() => return Err(format!(
+                    (None, _) if n.is_u64() => {
+                        return Err(format!(
                         "field `{field}` of the {what} holds {n}, beyond the 64-bit integer range"
-                    )),
+                    ))
+                    }
                     (None, Some(f)) => OffsetValue::Float(f),
                     (None, None) => {
                         return Err(format!(

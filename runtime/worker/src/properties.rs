@@ -303,7 +303,9 @@ mod tests {
 
     #[test]
     fn each_rule_matches_java() {
-        let cases: &[(&str, &str, &[(&str, &str)])] = &[
+        /// (rule, text, expected key/value pairs)
+        type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
             ("equals separator", "a=b", &[("a", "b")]),
             ("colon separator", "a:b", &[("a", "b")]),
             ("blank separator", "a b", &[("a", "b")]),
