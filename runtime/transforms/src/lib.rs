@@ -14,7 +14,7 @@
 
 // TODO mod cast;
 mod chain;
-// TODO mod datefmt;
+mod datefmt;
 // TODO mod debezium;
 mod extract_field;
 // TODO mod flatten;
@@ -29,7 +29,7 @@ mod regex_router;
 mod replace_field;
 // TODO mod set_schema_metadata;
 // TODO mod timestamp_converter;
-// TODO mod timestamp_router;
+mod timestamp_router;
 mod util;
 mod value_to_key;
 
@@ -101,7 +101,11 @@ pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
     keyed!(t, replace_field::ReplaceField, "ReplaceField");
     // TODO keyed!(t, set_schema_metadata::SetSchemaMetadata, "SetSchemaMetadata");
     // TODO keyed!(t, timestamp_converter::TimestampConverter, "TimestampConverter");
-    // TODO TimestampRouter
+    plain!(
+        t,
+        timestamp_router::TimestampRouter,
+        "org.apache.kafka.connect.transforms.TimestampRouter"
+    );
     plain!(
         t,
         value_to_key::ValueToKey,
