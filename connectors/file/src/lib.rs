@@ -59,3 +59,68 @@ pub fn plugins() -> Vec<ConnectorPlugin> {
         },
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ferry_api::{ConnectError, Connector, ConnectorContext, ConnectorType, Props};
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct NoContext;
+
+    impl ConnectorContext for NoContext {
+        fn request_task_reconfiguration(&self) {}
+        fn raise_error(&self, _error: ConnectError) {}
+    }
+
+    fn plugin(class: &str) -> ConnectorPlugin {
+        plugins().into_iter().find(|p| p.class == class).unwrap()
+    }
+
+    #[test]
+    fn plugins_use_kafka_class_names() {
+        let source = plugin(SOURCE_CONNECTOR_CLASS);
+        assert_eq!(source.task_class, SOURCE_TASK_CLASS);
+        assert_eq!(source.connector_type(), ConnectorType::Source);
+        let sink = plugin(SINK_CONNECTOR_CLASS);
+        assert_eq!(sink.task_class, SINK_TASK_CLASS);
+        assert_eq!(sink.connector_type(), ConnectorType::Sink);
+    }
+
+    #[tokio::test]
+    async fn source_has_exactly_one_task_and_sink_as_many_as_asked() {
+        let props = Props::from([
+            ("file".to_owned(), "/in".to_owned()),
+            ("topic".to_owned(), "t".to_owned()),
+            ("tasks.max".to_owned(), "4".to_owned()),
+        ]);
+        let mut source = (plugin(SOURCE_CONNECTOR_CLASS).new_connector)();
+        source.start(&props, Arc::new(NoContext)).await.unwrap();
+        assert_eq!(source.task_configs(4).await.unwrap(), vec![props.clone()]);
+
+        let mut sink = (plugin(SINK_CONNECTOR_CLASS).new_connector)();
+        sink.start(&props, Arc::new(NoContext)).await.unwrap();
+        assert_eq!(sink.task_configs(3).await.unwrap(), vec![props; 3]);
+    }
+
+    #[tokio::test]
+    async fn source_start_and_validate_reject_a_bad_config() {
+        let props = Props::from([("topic".to_owned(), "a,b".to_owned())]);
+        let mut source = FileStreamSourceConnector::new();
+        let err = source.start(&props, Arc::new(NoContext)).await.unwrap_err();
+        assert!(err.message().contains("configuration topic"), "{err}");
+        let values = source.validate(&props);
+        let topic = values.iter().find(|v| v.name == TOPIC_CONFIG).unwrap();
+        assert_eq!(topic.value.as_deref(), Some("a,b"));
+        assert_eq!(
+            topic.errors,
+            [
+                "Invalid value a,b for configuration topic: 'topic' in FileStreamSourceConnector \
+              configuration requires definition of a single topic"
+            ]
+        );
+    }
+}

@@ -122,3 +122,107 @@ impl SinkTask for FileStreamSinkTask {
         flushed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use ferry_api::{ConnectRecord, Schema, SchemaBuilder, Struct, Value};
+
+    use super::*;
+
+    fn record(offset: i64, value: Value) -> SinkRecord {
+        let mut record = ConnectRecord::new("in", None, value);
+        record.kafka_offset = Some(offset);
+        SinkRecord {
+            record,
+            original_topic: "in".into(),
+            original_kafka_partition: 0,
+            original_kafka_offset: offset,
+        }
+    }
+
+    async fn started(path: &Path) -> FileStreamSinkTask {
+        let props = Props::from([("file".to_owned(), path.display().to_string())]);
+        let mut task = FileStreamSinkTask::new();
+        task.start(&props, SinkTaskContext::new(0, None))
+            .await
+            .unwrap();
+        task
+    }
+
+    #[tokio::test]
+    async fn writes_each_value_as_a_line_and_flush_makes_it_visible() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        std::fs::write(&path, b"existing\n").unwrap();
+        let mut task = started(&path).await;
+
+        let schema = SchemaBuilder::struct_()
+            .field("id", Schema::int32())
+            .field("name", Schema::optional_string())
+            .build();
+        let mut row = Struct::new(schema);
+        row.put("id", 1i32).unwrap();
+        row.put("name", "x").unwrap();
+        let batch = vec![
+            record(0, "first line".into()),
+            record(1, Value::Null),
+            record(2, 42i64.into()),
+            record(3, row.into()),
+        ];
+        task.put(batch).await.unwrap();
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            b"existing\n",
+            "written before flush"
+        );
+        task.flush(&TopicPartitionOffsets::new()).await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "existing\nfirst line\nnull\n42\nStruct{id=1,name=x}\n"
+        );
+        task.put(vec![record(4, "after".into())]).await.unwrap();
+        task.stop().await.unwrap();
+        assert!(std::fs::read_to_string(&path)
+            .unwrap()
+            .ends_with("Struct{id=1,name=x}\nafter\n"));
+    }
+
+    #[tokio::test]
+    async fn tasks_append_to_the_same_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        let mut a = started(&path).await;
+        let mut b = started(&path).await;
+        a.put(vec![record(0, "a0".into()), record(1, "a1".into())])
+            .await
+            .unwrap();
+        a.flush(&TopicPartitionOffsets::new()).await.unwrap();
+        b.put(vec![record(0, "b0".into())]).await.unwrap();
+        b.flush(&TopicPartitionOffsets::new()).await.unwrap();
+        a.put(vec![record(2, "a2".into())]).await.unwrap();
+        a.stop().await.unwrap();
+        b.stop().await.unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a0\na1\nb0\na2\n");
+    }
+
+    #[tokio::test]
+    async fn an_unwritable_file_fails_start_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing-dir").join("out.txt");
+        let props = Props::from([("file".to_owned(), path.display().to_string())]);
+        let err = FileStreamSinkTask::new()
+            .start(&props, SinkTaskContext::new(0, None))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.message(),
+            format!(
+                "Couldn't find or create file '{}' for FileStreamSinkTask: {}",
+                path.display(),
+                "No such file or directory (os error 2)"
+            )
+        );
+    }
+}
