@@ -198,6 +198,9 @@ fn logical_to_connect(schema: &SchemaRef, node: &Node<'_>) -> Result<Option<Valu
 /// A NUMERIC decimal at the schema's scale when that needs no rounding (Kafka keeps the number's
 /// own scale; keeping the schema's avoids a scale mismatch further down the pipeline).
 fn rescaled(d: Decimal, scale: i32) -> Value {
+    if (i64::from(d.scale) - i64::from(scale)).abs() > 64 {
+        return Value::Decimal(d);
+    }
     Value::Decimal(d.rescale(scale).unwrap_or(d))
 }
 

@@ -27,6 +27,8 @@ use ferry_api::{
 pub use encode::{write_str, write_value};
 pub use schema::{schema_from_json, schema_to_json_bytes, type_name, write_schema};
 
+pub(crate) use decode::parse_big_decimal as parse_decimal_text;
+
 use cache::LruCache;
 use parse::{Node, Reader};
 
