@@ -15,7 +15,7 @@
 // TODO mod cast;
 mod chain;
 mod datefmt;
-// TODO mod debezium;
+mod debezium;
 mod extract_field;
 // TODO mod flatten;
 // TODO mod header_from;
@@ -111,7 +111,11 @@ pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
         value_to_key::ValueToKey,
         "org.apache.kafka.connect.transforms.ValueToKey"
     );
-    // TODO debezium
+    plain!(
+        t,
+        debezium::ExtractNewRecordState,
+        "io.debezium.transforms.ExtractNewRecordState"
+    );
 
     let p = vec![
         PredicatePlugin {
