@@ -1,0 +1,40 @@
+//! `GET /` and `GET /health` (Connect's `RootResource`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::AppState;
+
+/// The Connect version Ferry's REST API matches; tools gate features on it.
+pub const CONNECT_VERSION: &str = "3.9.0";
+
+/// `GET /`: `{"version","commit","kafka_cluster_id"}`. `commit` names the Ferry build, since
+/// there is no Kafka commit to report.
+pub(crate) async fn server_info(State(s): State<AppState>) -> Response {
+    Json(json!({
+        "version": CONNECT_VERSION,
+        "commit": concat!("ferry-", env!("CARGO_PKG_VERSION")),
+        "kafka_cluster_id": s.herder.kafka_cluster_id(),
+    }))
+    .into_response()
+}
+
+/// `GET /health` (KIP-1017): 200 once the herder finished start-up, 503 before.
+pub(crate) async fn health(State(s): State<AppState>) -> Response {
+    if s.herder.is_ready() {
+        Json(json!({
+            "status": "healthy",
+            "message": "Worker has completed startup and is ready to handle requests.",
+        }))
+        .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "starting", "message": "Worker is still starting up." })),
+        )
+            .into_response()
+    }
+}
