@@ -18,16 +18,16 @@ mod datefmt;
 mod debezium;
 mod extract_field;
 // TODO mod flatten;
-// TODO mod header_from;
+mod header_from;
 mod headers;
 mod hoist_field;
 mod insert_field;
 mod javaregex;
-// TODO mod mask_field;
+mod mask_field;
 mod predicates;
 mod regex_router;
 mod replace_field;
-// TODO mod set_schema_metadata;
+mod set_schema_metadata;
 // TODO mod timestamp_converter;
 mod timestamp_router;
 mod util;
@@ -84,7 +84,7 @@ pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
         "org.apache.kafka.connect.transforms.Filter"
     );
     // TODO keyed!(t, flatten::Flatten, "Flatten");
-    // TODO keyed!(t, header_from::HeaderFrom, "HeaderFrom");
+    keyed!(t, header_from::HeaderFrom, "HeaderFrom");
     keyed!(t, hoist_field::HoistField, "HoistField");
     keyed!(t, insert_field::InsertField, "InsertField");
     plain!(
@@ -92,14 +92,18 @@ pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
         headers::InsertHeader,
         "org.apache.kafka.connect.transforms.InsertHeader"
     );
-    // TODO keyed!(t, mask_field::MaskField, "MaskField");
+    keyed!(t, mask_field::MaskField, "MaskField");
     plain!(
         t,
         regex_router::RegexRouter,
         "org.apache.kafka.connect.transforms.RegexRouter"
     );
     keyed!(t, replace_field::ReplaceField, "ReplaceField");
-    // TODO keyed!(t, set_schema_metadata::SetSchemaMetadata, "SetSchemaMetadata");
+    keyed!(
+        t,
+        set_schema_metadata::SetSchemaMetadata,
+        "SetSchemaMetadata"
+    );
     // TODO keyed!(t, timestamp_converter::TimestampConverter, "TimestampConverter");
     plain!(
         t,
