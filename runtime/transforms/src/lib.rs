@@ -17,7 +17,7 @@ mod chain;
 mod datefmt;
 mod debezium;
 mod extract_field;
-// TODO mod flatten;
+mod flatten;
 mod header_from;
 mod headers;
 mod hoist_field;
@@ -83,7 +83,7 @@ pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
         headers::Filter,
         "org.apache.kafka.connect.transforms.Filter"
     );
-    // TODO keyed!(t, flatten::Flatten, "Flatten");
+    keyed!(t, flatten::Flatten, "Flatten");
     keyed!(t, header_from::HeaderFrom, "HeaderFrom");
     keyed!(t, hoist_field::HoistField, "HoistField");
     keyed!(t, insert_field::InsertField, "InsertField");
