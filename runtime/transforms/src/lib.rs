@@ -12,7 +12,7 @@
 //! It must not do I/O or depend on the worker: the worker resolves class names through
 //! [`TransformRegistry`] (over its plugin list) and hands records in.
 
-// TODO mod cast;
+mod cast;
 mod chain;
 mod datefmt;
 mod debezium;
@@ -71,7 +71,7 @@ macro_rules! plain {
 /// Every bundled transform and predicate, under its Java class name.
 pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
     let mut t = Vec::new();
-    // TODO keyed!(t, cast::Cast, "Cast");
+    keyed!(t, cast::Cast, "Cast");
     plain!(
         t,
         headers::DropHeaders,
