@@ -94,10 +94,10 @@ impl SinkTask for FileStreamSinkTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<()> {
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<()> {
         let mut text = std::mem::take(&mut self.scratch);
         text.clear();
-        for record in &records {
+        for record in records {
             write_java_text(&mut text, &record.record.value);
             text.push(b'\n');
         }
@@ -171,7 +171,7 @@ mod tests {
             record(2, 42i64.into()),
             record(3, row.into()),
         ];
-        task.put(batch).await.unwrap();
+        task.put(&batch).await.unwrap();
         assert_eq!(
             std::fs::read(&path).unwrap(),
             b"existing\n",
@@ -182,7 +182,7 @@ mod tests {
             std::fs::read_to_string(&path).unwrap(),
             "existing\nfirst line\nnull\n42\nStruct{id=1,name=x}\n"
         );
-        task.put(vec![record(4, "after".into())]).await.unwrap();
+        task.put(&[record(4, "after".into())]).await.unwrap();
         task.stop().await.unwrap();
         assert!(std::fs::read_to_string(&path)
             .unwrap()
@@ -195,13 +195,13 @@ mod tests {
         let path = dir.path().join("out.txt");
         let mut a = started(&path).await;
         let mut b = started(&path).await;
-        a.put(vec![record(0, "a0".into()), record(1, "a1".into())])
+        a.put(&[record(0, "a0".into()), record(1, "a1".into())])
             .await
             .unwrap();
         a.flush(&TopicPartitionOffsets::new()).await.unwrap();
-        b.put(vec![record(0, "b0".into())]).await.unwrap();
+        b.put(&[record(0, "b0".into())]).await.unwrap();
         b.flush(&TopicPartitionOffsets::new()).await.unwrap();
-        a.put(vec![record(2, "a2".into())]).await.unwrap();
+        a.put(&[record(2, "a2".into())]).await.unwrap();
         a.stop().await.unwrap();
         b.stop().await.unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "a0\na1\nb0\na2\n");
