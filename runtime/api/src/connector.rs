@@ -215,8 +215,10 @@ pub trait SinkTask: Send {
     async fn open(&mut self, _partitions: &[TopicPartition]) -> Result<()> {
         Ok(())
     }
-    /// Takes a batch. May buffer; may fail with a retriable error to have the batch redelivered.
-    async fn put(&mut self, records: Vec<SinkRecord>) -> Result<()>;
+    /// Takes a batch. May buffer (copying what it keeps); may fail with a retriable error to have
+    /// the same batch delivered again after a backoff. Borrowed so that the engine can redeliver
+    /// without copying every batch in advance.
+    async fn put(&mut self, records: &[SinkRecord]) -> Result<()>;
     /// Makes everything `put` so far durable.
     async fn flush(&mut self, _offsets: &TopicPartitionOffsets) -> Result<()> {
         Ok(())

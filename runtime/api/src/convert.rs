@@ -35,6 +35,7 @@ pub trait Converter: Send {
     /// Configures with the prefix-stripped converter settings; `is_key` tells the role.
     fn configure(&mut self, props: &Props, is_key: bool) -> Result<()>;
     /// Connect data → bytes (`None` = null, a tombstone for values).
+    #[allow(clippy::wrong_self_convention)] // Connect's name
     fn from_connect(
         &mut self,
         topic: &str,
@@ -60,6 +61,7 @@ pub trait HeaderConverter: Send {
     /// Configures with the prefix-stripped settings.
     fn configure(&mut self, props: &Props) -> Result<()>;
     /// Header value → bytes.
+    #[allow(clippy::wrong_self_convention)] // Connect's name
     fn from_connect_header(
         &mut self,
         topic: &str,

@@ -1,0 +1,61 @@
+//! The `ferry` binary: command line, plugin registry and process lifecycle.
+//!
+//! `ferry standalone worker.properties [connector.properties | connector.json ...]` runs a
+//! standalone worker exactly as Kafka Connect's `connect-standalone.sh` does.
+
+mod cli;
+mod registry;
+mod standalone;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("{msg}\n\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    match command {
+        cli::Command::Help => {
+            println!("{}", cli::USAGE);
+            ExitCode::SUCCESS
+        }
+        cli::Command::Version => {
+            println!(
+                "ferry {} (Kafka Connect REST API {})",
+                env!("CARGO_PKG_VERSION"),
+                ferry_worker::rest::CONNECT_VERSION
+            );
+            ExitCode::SUCCESS
+        }
+        cli::Command::Plugins => {
+            for p in registry::bundled_plugins().plugin_infos(false) {
+                println!("{:<18} {}", p.plugin_type, p.class_name);
+            }
+            ExitCode::SUCCESS
+        }
+        cli::Command::Standalone { worker, connectors } => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(standalone::run(&worker, &connectors)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("ferry: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,942 @@
+//! The standalone herder: every connector and task runs in this worker; configs and target states
+//! are kept in memory and — unlike Kafka Connect, which forgets them — in a JSON file next to the
+//! offsets file, so connectors created over REST survive a restart.
+//!
+//! All lifecycle operations are serialised by one async mutex over [`HerderState`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+use async_trait::async_trait;
+use ferry_api::{
+    ConnectError, Connector, ConnectorContext, ConnectorPlugin, ConnectorType, OffsetValue, Props,
+    SourceMap,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
+use crate::offset_store::OffsetWrite;
+use crate::plugins::Plugins;
+use crate::sink_offsets::SinkOffsets;
+use crate::task_context::{TaskSpec, WorkerContext};
+use crate::task_runner::{start_task, RunningTask};
+
+/// A config map printed with PASSWORD-looking values hidden, for error messages.
+pub fn redacted_props(props: &Props) -> String {
+    let shown: Vec<String> = props
+        .iter()
+        .map(|(k, v)| {
+            let secret = k.contains("password") || k.contains("secret");
+            format!("{k}={}", if secret { "[hidden]" } else { v })
+        })
+        .collect();
+    format!("{{{}}}", shown.join(", "))
+}
+
+/// What a connector asks of the herder from its own threads.
+#[derive(Debug)]
+enum ConnectorRequest {
+    Reconfigure(String),
+    Fail(String, ConnectError),
+}
+
+#[derive(Debug)]
+struct HerderConnectorContext {
+    name: String,
+    tx: mpsc::UnboundedSender<ConnectorRequest>,
+}
+
+impl ConnectorContext for HerderConnectorContext {
+    fn request_task_reconfiguration(&self) {
+        let _ = self
+            .tx
+            .send(ConnectorRequest::Reconfigure(self.name.clone()));
+    }
+    fn raise_error(&self, error: ConnectError) {
+        let _ = self
+            .tx
+            .send(ConnectorRequest::Fail(self.name.clone(), error));
+    }
+}
+
+struct ConnectorEntry {
+    config: Props,
+    target: TargetState,
+    plugin: ConnectorPlugin,
+    instance: Option<Box<dyn Connector>>,
+    tasks: BTreeMap<u32, RunningTask>,
+}
+
+impl std::fmt::Debug for ConnectorEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorEntry")
+            .field("target", &self.target)
+            .field("tasks", &self.tasks.len())
+            .finish()
+    }
+}
+
+#[derive(Debug, Default)]
+struct HerderState {
+    connectors: BTreeMap<String, ConnectorEntry>,
+}
+
+/// The persisted form of the connectors (Ferry extension).
+#[derive(Debug, Serialize, Deserialize, Default)]
+struct StoredConnectors {
+    connectors: BTreeMap<String, StoredConnector>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredConnector {
+    config: Props,
+    target_state: TargetState,
+}
+
+/// The standalone herder.
+pub struct StandaloneHerder {
+    ctx: WorkerContext,
+    worker_id: String,
+    state: tokio::sync::Mutex<HerderState>,
+    ready: AtomicBool,
+    cluster_id: Mutex<Option<String>>,
+    connectors_file: Option<PathBuf>,
+    requests: mpsc::UnboundedSender<ConnectorRequest>,
+    sink_offsets: SinkOffsets,
+}
+
+impl std::fmt::Debug for StandaloneHerder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandaloneHerder")
+            .field("worker_id", &self.worker_id)
+            .finish()
+    }
+}
+
+impl StandaloneHerder {
+    /// A herder for `ctx`. Call [`StandaloneHerder::start`] to restore stored connectors.
+    pub fn new(ctx: WorkerContext, worker_id: String) -> Arc<Self> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let connectors_file = ctx.config.connectors_file();
+        let sink_offsets = SinkOffsets::new(ctx.config.clone());
+        let herder = Arc::new(StandaloneHerder {
+            ctx,
+            worker_id,
+            state: tokio::sync::Mutex::new(HerderState::default()),
+            ready: AtomicBool::new(false),
+            cluster_id: Mutex::new(None),
+            connectors_file,
+            requests: tx,
+            sink_offsets,
+        });
+        let weak: Weak<Self> = Arc::downgrade(&herder);
+        tokio::spawn(async move {
+            while let Some(req) = rx.recv().await {
+                let Some(h) = weak.upgrade() else { break };
+                match req {
+                    ConnectorRequest::Reconfigure(name) => h.reconfigure_tasks(&name).await,
+                    ConnectorRequest::Fail(name, e) => {
+                        tracing::error!(connector = %name, "connector failed: {}", e.trace());
+                        h.ctx
+                            .status
+                            .put_connector(&name, State::Failed, Some(e.trace()));
+                    }
+                }
+            }
+        });
+        herder
+    }
+
+    /// Restores connectors stored by an earlier run, then applies `cli_connectors` (which replace
+    /// stored ones of the same name), and marks the herder ready.
+    pub async fn start(&self, cli_connectors: Vec<Props>) -> Result<(), ConnectError> {
+        if let Some(path) = &self.connectors_file {
+            if path.exists() {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConnectError::external(format!("cannot read {}: {e}", path.display()))
+                })?;
+                let stored: StoredConnectors = serde_json::from_str(&text).map_err(|e| {
+                    ConnectError::config(format!("cannot parse {}: {e}", path.display()))
+                })?;
+                for (name, c) in stored.connectors {
+                    if let Err(e) = self
+                        .put_connector_config(&name, c.config, true, Some(c.target_state))
+                        .await
+                    {
+                        tracing::error!(connector = %name, "could not restore stored connector: {e}");
+                    }
+                }
+            }
+        }
+        for config in cli_connectors {
+            let name = config.get("name").cloned().unwrap_or_default();
+            self.put_connector_config(&name, config, true, None)
+                .await
+                .map_err(|e| ConnectError::config(format!("connector {name}: {e}")))?;
+        }
+        self.ready.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Sets the Kafka cluster id shown on `GET /`.
+    pub fn set_kafka_cluster_id(&self, id: String) {
+        *self.cluster_id.lock().unwrap() = Some(id);
+    }
+
+    /// Stops every connector and task (SIGTERM path): tasks flush and commit first.
+    pub async fn shutdown(&self) {
+        let mut state = self.state.lock().await;
+        let names: Vec<String> = state.connectors.keys().cloned().collect();
+        let deadline = self.ctx.config.task_shutdown_timeout();
+        let mut all_tasks = Vec::new();
+        for name in &names {
+            if let Some(entry) = state.connectors.get_mut(name) {
+                all_tasks.extend(std::mem::take(&mut entry.tasks).into_values());
+            }
+        }
+        let stops = all_tasks.into_iter().map(|t| t.stop(deadline));
+        let results = futures_join_all(stops).await;
+        if results.iter().any(|ok| !ok) {
+            tracing::warn!("some tasks did not stop within task.shutdown.graceful.timeout.ms");
+        }
+        for name in &names {
+            if let Some(entry) = state.connectors.get_mut(name) {
+                if let Some(mut inst) = entry.instance.take() {
+                    let _ = inst.stop().await;
+                }
+            }
+        }
+    }
+
+    fn persist(&self, state: &HerderState) {
+        let Some(path) = &self.connectors_file else {
+            return;
+        };
+        let stored = StoredConnectors {
+            connectors: state
+                .connectors
+                .iter()
+                .map(|(n, e)| {
+                    (
+                        n.clone(),
+                        StoredConnector {
+                            config: e.config.clone(),
+                            target_state: e.target,
+                        },
+                    )
+                })
+                .collect(),
+        };
+        let text = serde_json::to_string_pretty(&stored).expect("connectors serialise");
+        let tmp = path.with_extension("json.tmp");
+        let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = result {
+            tracing::error!("could not store connectors in {}: {e}", path.display());
+        }
+    }
+
+    fn info(name: &str, entry: &ConnectorEntry) -> ConnectorInfo {
+        ConnectorInfo {
+            name: name.to_owned(),
+            config: entry.config.clone(),
+            tasks: entry
+                .tasks
+                .keys()
+                .map(|t| TaskId {
+                    connector: name.to_owned(),
+                    task: *t,
+                })
+                .collect(),
+            connector_type: entry.plugin.connector_type().into(),
+        }
+    }
+
+    fn connector_state_for(target: TargetState) -> State {
+        match target {
+            TargetState::Started => State::Running,
+            TargetState::Paused => State::Paused,
+            TargetState::Stopped => State::Stopped,
+        }
+    }
+
+    /// Starts the connector instance and (unless STOPPED) its tasks.
+    async fn start_connector(&self, name: &str, entry: &mut ConnectorEntry) {
+        let mut instance = (entry.plugin.new_connector)();
+        let ctx: Arc<dyn ConnectorContext> = Arc::new(HerderConnectorContext {
+            name: name.to_owned(),
+            tx: self.requests.clone(),
+        });
+        if entry.target == TargetState::Stopped {
+            self.ctx.status.put_connector(name, State::Stopped, None);
+            return;
+        }
+        if let Err(e) = instance.start(&entry.config, ctx).await {
+            tracing::error!(connector = %name, "connector failed to start: {}", e.trace());
+            self.ctx
+                .status
+                .put_connector(name, State::Failed, Some(e.trace()));
+            return;
+        }
+        self.ctx
+            .status
+            .put_connector(name, Self::connector_state_for(entry.target), None);
+        entry.instance = Some(instance);
+        self.start_tasks(name, entry).await;
+    }
+
+    /// Generates task configs from the running connector and starts the tasks.
+    async fn start_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
+        let configs = match self.generate_task_configs(entry).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.ctx
+                    .status
+                    .put_connector(name, State::Failed, Some(e.trace()));
+                return;
+            }
+        };
+        for (i, config) in configs.into_iter().enumerate() {
+            let spec = TaskSpec {
+                id: TaskId {
+                    connector: name.to_owned(),
+                    task: i as u32,
+                },
+                connector_props: entry.config.clone(),
+                task_props: config,
+            };
+            let task = start_task(&self.ctx, spec, entry.plugin.new_task, entry.target);
+            entry.tasks.insert(i as u32, task);
+        }
+    }
+
+    async fn generate_task_configs(
+        &self,
+        entry: &mut ConnectorEntry,
+    ) -> Result<Vec<Props>, ConnectError> {
+        let Some(instance) = entry.instance.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let max: usize = entry
+            .config
+            .get("tasks.max")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(1);
+        let mut configs = instance.task_configs(max).await?;
+        let enforce = entry
+            .config
+            .get("tasks.max.enforce")
+            .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+        if configs.len() > max && enforce {
+            return Err(ConnectError::config(format!(
+                "The connector has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create.",
+                configs.len()
+            )));
+        }
+        for c in &mut configs {
+            c.insert("task.class".into(), entry.plugin.task_class.into());
+            if entry.plugin.connector_type() == ConnectorType::Sink {
+                for k in ["topics", "topics.regex"] {
+                    if let Some(v) = entry.config.get(k) {
+                        c.insert(k.into(), v.clone());
+                    }
+                }
+            }
+        }
+        Ok(configs)
+    }
+
+    async fn stop_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
+        let timeout = self.ctx.config.task_shutdown_timeout();
+        let tasks = std::mem::take(&mut entry.tasks);
+        let stops = tasks.into_values().map(|t| t.stop(timeout));
+        if futures_join_all(stops).await.iter().any(|ok| !ok) {
+            tracing::warn!(connector = %name, "some tasks did not stop within task.shutdown.graceful.timeout.ms");
+        }
+        self.ctx.status.remove_tasks_of(name);
+    }
+
+    async fn stop_connector(&self, name: &str, entry: &mut ConnectorEntry) {
+        self.stop_tasks(name, entry).await;
+        if let Some(mut inst) = entry.instance.take() {
+            if let Err(e) = inst.stop().await {
+                tracing::warn!(connector = %name, "error stopping connector: {e}");
+            }
+        }
+    }
+
+    /// Regenerates task configs on the connector's request; restarts tasks if they changed.
+    async fn reconfigure_tasks(&self, name: &str) {
+        let mut state = self.state.lock().await;
+        let Some(entry) = state.connectors.get_mut(name) else {
+            return;
+        };
+        if entry.target == TargetState::Stopped || entry.instance.is_none() {
+            return;
+        }
+        let new = match self.generate_task_configs(entry).await {
+            Ok(c) => c,
+            Err(e) => {
+                self.ctx
+                    .status
+                    .put_connector(name, State::Failed, Some(e.trace()));
+                return;
+            }
+        };
+        let current: Vec<Props> = entry.tasks.values().map(|t| t.config.clone()).collect();
+        if new != current {
+            tracing::info!(connector = %name, "task configs changed; restarting {} task(s)", new.len());
+            self.stop_tasks(name, entry).await;
+            for (i, config) in new.into_iter().enumerate() {
+                let spec = TaskSpec {
+                    id: TaskId {
+                        connector: name.to_owned(),
+                        task: i as u32,
+                    },
+                    connector_props: entry.config.clone(),
+                    task_props: config,
+                };
+                entry.tasks.insert(
+                    i as u32,
+                    start_task(&self.ctx, spec, entry.plugin.new_task, entry.target),
+                );
+            }
+        }
+    }
+
+    fn validate(&self, config: &Props) -> HerderResult<ConnectorPlugin> {
+        let infos = validate_config(&self.ctx.plugins, config)?;
+        if infos.error_count > 0 {
+            return Err(HerderError::BadRequest(invalid_config_message(&infos)));
+        }
+        Ok(resolve_plugin(&self.ctx.plugins, config)?.clone())
+    }
+
+    fn status_of(&self, name: &str, entry: &ConnectorEntry) -> ConnectorStateInfo {
+        let connector = self.ctx.status.connector(name).map_or_else(
+            || ConnectorStateEntry {
+                state: State::Unassigned,
+                worker_id: self.worker_id.clone(),
+                trace: None,
+            },
+            |s| ConnectorStateEntry {
+                state: s.state,
+                worker_id: s.worker_id,
+                trace: s.trace,
+            },
+        );
+        let tasks = self
+            .ctx
+            .status
+            .tasks_of(name)
+            .into_iter()
+            .map(|(id, s)| TaskStateInfo {
+                id,
+                state: s.state,
+                worker_id: s.worker_id,
+                trace: s.trace,
+            })
+            .collect();
+        ConnectorStateInfo {
+            name: name.to_owned(),
+            connector,
+            tasks,
+            connector_type: entry.plugin.connector_type().into(),
+        }
+    }
+
+    fn require_stopped(entry: &ConnectorEntry) -> HerderResult<()> {
+        if entry.target != TargetState::Stopped {
+            return Err(HerderError::BadRequest(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{connector}/stop' endpoint".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Awaits every future (tasks stop concurrently, sharing one graceful timeout).
+async fn futures_join_all<F: std::future::Future<Output = bool> + Send + 'static>(
+    futs: impl Iterator<Item = F>,
+) -> Vec<bool> {
+    let handles: Vec<_> = futs.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.unwrap_or(false));
+    }
+    out
+}
+
+fn json_to_source_map(
+    map: &serde_json::Map<String, serde_json::Value>,
+    what: &str,
+) -> HerderResult<SourceMap> {
+    map.iter()
+        .map(|(k, v)| {
+            let ov = match v {
+                serde_json::Value::Null => OffsetValue::Null,
+                serde_json::Value::Bool(b) => OffsetValue::Bool(*b),
+                serde_json::Value::Number(n) => match n.as_i64() {
+                    Some(i) => OffsetValue::Int(i),
+                    None => OffsetValue::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+                serde_json::Value::String(s) => OffsetValue::String(s.clone()),
+                _ => {
+                    return Err(HerderError::BadRequest(format!(
+                        "The {what} map may only contain primitive values; key '{k}' has {v}"
+                    )))
+                }
+            };
+            Ok((k.clone(), ov))
+        })
+        .collect()
+}
+
+fn source_map_to_json(map: &SourceMap) -> serde_json::Map<String, serde_json::Value> {
+    map.iter()
+        .map(|(k, v)| {
+            let j = match v {
+                OffsetValue::Null => serde_json::Value::Null,
+                OffsetValue::Bool(b) => (*b).into(),
+                OffsetValue::Int(i) => (*i).into(),
+                OffsetValue::Float(f) => {
+                    serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+                }
+                OffsetValue::String(s) => s.clone().into(),
+            };
+            (k.clone(), j)
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Herder for StandaloneHerder {
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+    fn kafka_cluster_id(&self) -> Option<String> {
+        self.cluster_id.lock().unwrap().clone()
+    }
+    fn worker_id(&self) -> String {
+        self.worker_id.clone()
+    }
+    fn plugins(&self) -> &Plugins {
+        &self.ctx.plugins
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        self.state.lock().await.connectors.keys().cloned().collect()
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        let state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(Self::info(name, entry))
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<Props> {
+        let state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(entry.config.clone())
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        let plugin = self.validate(&config)?;
+        let mut state = self.state.lock().await;
+        let existing = state.connectors.remove(name);
+        if existing.is_some() && !allow_replace {
+            let entry = existing.expect("checked");
+            state.connectors.insert(name.to_owned(), entry);
+            return Err(HerderError::AlreadyExists(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        let created = existing.is_none();
+        let target = match existing {
+            Some(mut old) => {
+                self.stop_connector(name, &mut old).await;
+                old.target
+            }
+            None => initial_state.unwrap_or(TargetState::Started),
+        };
+        let mut entry = ConnectorEntry {
+            config,
+            target,
+            plugin,
+            instance: None,
+            tasks: BTreeMap::new(),
+        };
+        self.start_connector(name, &mut entry).await;
+        let info = Self::info(name, &entry);
+        state.connectors.insert(name.to_owned(), entry);
+        self.persist(&state);
+        Ok(Created {
+            created,
+            result: info,
+        })
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> HerderResult<ConnectorInfo> {
+        let mut config = self.connector_config(name).await?;
+        for (k, v) in patch {
+            match v {
+                Some(v) => config.insert(k, v),
+                None => config.remove(&k),
+            };
+        }
+        Ok(self
+            .put_connector_config(name, config, true, None)
+            .await?
+            .result)
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        let mut entry = state
+            .connectors
+            .remove(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        self.stop_connector(name, &mut entry).await;
+        self.ctx.status.remove_connector(name);
+        self.persist(&state);
+        Ok(())
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(self.status_of(name, entry))
+    }
+
+    async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(entry
+            .tasks
+            .iter()
+            .map(|(t, task)| TaskInfo {
+                id: TaskId {
+                    connector: name.to_owned(),
+                    task: *t,
+                },
+                config: task.config.clone(),
+            })
+            .collect())
+    }
+
+    async fn task_status(&self, name: &str, task: u32) -> HerderResult<TaskStateInfo> {
+        let id = TaskId {
+            connector: name.to_owned(),
+            task,
+        };
+        let s = self
+            .ctx
+            .status
+            .task(&id)
+            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
+        Ok(TaskStateInfo {
+            id: task,
+            state: s.state,
+            worker_id: s.worker_id,
+            trace: s.trace,
+        })
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> HerderResult<Option<ConnectorStateInfo>> {
+        let mut state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let legacy = !include_tasks && !only_failed;
+        let before = self.status_of(name, entry);
+        let restart_connector = !only_failed || before.connector.state == State::Failed;
+        let restart_tasks: Vec<u32> = if include_tasks {
+            before
+                .tasks
+                .iter()
+                .filter(|t| !only_failed || t.state == State::Failed)
+                .map(|t| t.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut answer = before.clone();
+        if restart_connector {
+            answer.connector.state = State::Restarting;
+            answer.connector.trace = None;
+        }
+        for t in &mut answer.tasks {
+            if restart_tasks.contains(&t.id) {
+                t.state = State::Restarting;
+                t.trace = None;
+            }
+        }
+        if restart_connector {
+            if let Some(mut inst) = entry.instance.take() {
+                let _ = inst.stop().await;
+            }
+            let mut instance = (entry.plugin.new_connector)();
+            let ctx: Arc<dyn ConnectorContext> = Arc::new(HerderConnectorContext {
+                name: name.to_owned(),
+                tx: self.requests.clone(),
+            });
+            if entry.target == TargetState::Stopped {
+                self.ctx.status.put_connector(name, State::Stopped, None);
+            } else {
+                match instance.start(&entry.config, ctx).await {
+                    Ok(()) => {
+                        self.ctx.status.put_connector(
+                            name,
+                            Self::connector_state_for(entry.target),
+                            None,
+                        );
+                        let had_no_tasks = entry.tasks.is_empty();
+                        entry.instance = Some(instance);
+                        if had_no_tasks {
+                            // A connector that failed before generating tasks gets them now.
+                            self.start_tasks(name, entry).await;
+                        }
+                    }
+                    Err(e) => self
+                        .ctx
+                        .status
+                        .put_connector(name, State::Failed, Some(e.trace())),
+                }
+            }
+        }
+        let timeout = self.ctx.config.task_shutdown_timeout();
+        for t in restart_tasks {
+            if let Some(task) = entry.tasks.remove(&t) {
+                let config = task.config.clone();
+                task.stop(timeout).await;
+                let spec = TaskSpec {
+                    id: TaskId {
+                        connector: name.to_owned(),
+                        task: t,
+                    },
+                    connector_props: entry.config.clone(),
+                    task_props: config,
+                };
+                entry.tasks.insert(
+                    t,
+                    start_task(&self.ctx, spec, entry.plugin.new_task, entry.target),
+                );
+            }
+        }
+        Ok(if legacy { None } else { Some(answer) })
+    }
+
+    async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let id = TaskId {
+            connector: name.to_owned(),
+            task,
+        };
+        let running = entry
+            .tasks
+            .remove(&task)
+            .ok_or_else(|| HerderError::NotFound(format!("Task {id} not found")))?;
+        let config = running.config.clone();
+        running.stop(self.ctx.config.task_shutdown_timeout()).await;
+        let spec = TaskSpec {
+            id,
+            connector_props: entry.config.clone(),
+            task_props: config,
+        };
+        entry.tasks.insert(
+            task,
+            start_task(&self.ctx, spec, entry.plugin.new_task, entry.target),
+        );
+        Ok(())
+    }
+
+    async fn set_target_state(&self, name: &str, target: TargetState) -> HerderResult<()> {
+        let mut state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let previous = entry.target;
+        entry.target = target;
+        match (previous, target) {
+            (a, b) if a == b => {}
+            (_, TargetState::Stopped) => {
+                self.stop_connector(name, entry).await;
+                self.ctx.status.put_connector(name, State::Stopped, None);
+            }
+            (TargetState::Stopped, _) => self.start_connector(name, entry).await,
+            (_, t) => {
+                for task in entry.tasks.values() {
+                    task.set_target(t);
+                }
+                let failed = self
+                    .ctx
+                    .status
+                    .connector(name)
+                    .is_some_and(|s| s.state == State::Failed);
+                if !failed {
+                    self.ctx
+                        .status
+                        .put_connector(name, Self::connector_state_for(t), None);
+                }
+            }
+        }
+        self.persist(&state);
+        Ok(())
+    }
+
+    async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        if !self.ctx.config.topic_tracking_enabled() {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        let state = self.state.lock().await;
+        state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(self.ctx.status.active_topics(name))
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
+        if !self.ctx.config.topic_tracking_enabled() {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        if !self.ctx.config.topic_tracking_reset_allowed() {
+            return Err(HerderError::Forbidden(
+                "Topic tracking reset is disabled.".into(),
+            ));
+        }
+        let state = self.state.lock().await;
+        state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        self.ctx.status.reset_active_topics(name);
+        Ok(())
+    }
+
+    async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
+        let state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        match entry.plugin.connector_type() {
+            ConnectorType::Source => Ok(ConnectorOffsets {
+                offsets: self
+                    .ctx
+                    .offsets
+                    .connector_offsets(name)
+                    .iter()
+                    .map(|(p, o)| ConnectorOffset {
+                        partition: source_map_to_json(p),
+                        offset: Some(source_map_to_json(o)),
+                    })
+                    .collect(),
+            }),
+            ConnectorType::Sink => self.sink_offsets.get(name, &entry.config).await,
+        }
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> HerderResult<String> {
+        let state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Self::require_stopped(entry)?;
+        match entry.plugin.connector_type() {
+            ConnectorType::Source => {
+                let mut writes: Vec<OffsetWrite> = Vec::new();
+                for o in &offsets.offsets {
+                    let partition = json_to_source_map(&o.partition, "partition")?;
+                    let offset = o
+                        .offset
+                        .as_ref()
+                        .map(|m| json_to_source_map(m, "offset"))
+                        .transpose()?;
+                    writes.push((partition, offset));
+                }
+                let store = self.ctx.offsets.clone();
+                let connector = name.to_owned();
+                tokio::task::spawn_blocking(move || store.put(&connector, &writes))
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?
+                    .map_err(|e| HerderError::Internal(format!("Failed to write offsets: {e}")))?;
+            }
+            ConnectorType::Sink => self.sink_offsets.alter(name, &offsets).await?,
+        }
+        Ok("The offsets for this connector have been altered successfully".into())
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String> {
+        let state = self.state.lock().await;
+        let entry = state
+            .connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Self::require_stopped(entry)?;
+        match entry.plugin.connector_type() {
+            ConnectorType::Source => {
+                let writes: Vec<OffsetWrite> = self
+                    .ctx
+                    .offsets
+                    .connector_offsets(name)
+                    .into_iter()
+                    .map(|(p, _)| (p, None))
+                    .collect();
+                let store = self.ctx.offsets.clone();
+                let connector = name.to_owned();
+                tokio::task::spawn_blocking(move || store.put(&connector, &writes))
+                    .await
+                    .map_err(|e| HerderError::Internal(e.to_string()))?
+                    .map_err(|e| HerderError::Internal(format!("Failed to reset offsets: {e}")))?;
+            }
+            ConnectorType::Sink => self.sink_offsets.reset(name).await?,
+        }
+        Ok("The offsets for this connector have been reset successfully".into())
+    }
+
+    async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos> {
+        validate_config(&self.ctx.plugins, config)
+    }
+}

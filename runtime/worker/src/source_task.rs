@@ -1,0 +1,398 @@
+//! Runs one source task: poll → transforms → converters → producer, with offsets committed only
+//! for acknowledged prefixes (see [`crate::submitted`]) every `offset.flush.interval.ms`.
+//!
+//! Backpressure: the producer queue is bounded (`queue.buffering.max.*`); when it is full the loop
+//! waits for deliveries before polling more, so memory stays flat when the broker stalls.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ferry_api::{ConnectError, SourceRecord, SourceTask, SourceTaskContext};
+use ferry_transforms::TransformChain;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use rdkafka::ClientContext;
+
+use crate::error_policy::ErrorPolicy;
+use crate::herder::{State, TargetState};
+use crate::kafka::{create_client, source_producer_defaults};
+use crate::offset_store::{ConnectorOffsetReader, OffsetWrite};
+use crate::submitted::{SubmissionId, SubmittedRecords};
+use crate::task_context::{
+    next_backoff, report, report_failure, TaskControl, TaskSpec, WorkerContext,
+};
+use crate::task_converters::TaskConverters;
+use crate::topic_creation::TopicCreator;
+use crate::worker_config::ClientRole;
+
+/// Delivery reports land here, on librdkafka's thread.
+struct DeliveryContext {
+    submitted: Arc<Mutex<SubmittedRecords>>,
+    failure: Arc<Mutex<Option<String>>>,
+}
+
+impl ClientContext for DeliveryContext {}
+
+impl ProducerContext for DeliveryContext {
+    type DeliveryOpaque = usize;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        match result {
+            Ok(_) => self
+                .submitted
+                .lock()
+                .unwrap()
+                .ack(SubmissionId::from_opaque(opaque)),
+            Err((e, msg)) => {
+                use rdkafka::Message;
+                let mut failure = self.failure.lock().unwrap();
+                if failure.is_none() {
+                    *failure = Some(format!(
+                        "Unrecoverable exception from producer send callback: failed to send record to topic {}: {e}",
+                        msg.topic()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+type TaskProducer = ThreadedProducer<DeliveryContext>;
+
+/// What woke the loop.
+enum Event {
+    Polled(Result<Vec<SourceRecord>, ConnectError>),
+    Control,
+    FlushDue,
+}
+
+struct SourceRunner {
+    ctx: WorkerContext,
+    spec: TaskSpec,
+    task: Box<dyn SourceTask>,
+    converters: TaskConverters,
+    chain: TransformChain,
+    policy: ErrorPolicy,
+    producer: Arc<TaskProducer>,
+    submitted: Arc<Mutex<SubmittedRecords>>,
+    failure: Arc<Mutex<Option<String>>>,
+    topic_creator: Option<TopicCreator>,
+    seen_topics: HashSet<String>,
+}
+
+/// Runs a source task until it is stopped or fails. Reports its state to the status store.
+pub async fn run_source_task(
+    ctx: WorkerContext,
+    spec: TaskSpec,
+    task: Box<dyn SourceTask>,
+    control: TaskControl,
+) {
+    let id = spec.id.clone();
+    let mut runner = match SourceRunner::new(ctx.clone(), spec, task).await {
+        Ok(r) => r,
+        Err(e) => {
+            report_failure(&ctx, &id, &e);
+            return;
+        }
+    };
+    let result = runner.run(control).await;
+    runner.shutdown().await;
+    match result {
+        Ok(()) => {}
+        Err(e) => report_failure(&ctx, &id, &e),
+    }
+}
+
+impl SourceRunner {
+    async fn new(
+        ctx: WorkerContext,
+        spec: TaskSpec,
+        mut task: Box<dyn SourceTask>,
+    ) -> Result<Self, ConnectError> {
+        let converters = TaskConverters::build(&ctx.plugins, &ctx.config, &spec.connector_props)?;
+        let chain = TransformChain::from_config(&spec.connector_props, ctx.plugins.as_ref())?;
+        let policy = ErrorPolicy::from_connector_config(&spec.connector_props);
+        let mut settings = ctx
+            .config
+            .client_settings(ClientRole::Producer, &spec.connector_props)?;
+        source_producer_defaults(
+            &mut settings,
+            &format!("connector-producer-{}-{}", spec.id.connector, spec.id.task),
+        );
+        let submitted = Arc::new(Mutex::new(SubmittedRecords::new()));
+        let failure = Arc::new(Mutex::new(None));
+        let delivery = DeliveryContext {
+            submitted: submitted.clone(),
+            failure: failure.clone(),
+        };
+        let producer: TaskProducer =
+            create_client(&format!("task {}", spec.id), &settings, move |c| {
+                c.create_with_context(DeliveryContext {
+                    submitted: delivery.submitted.clone(),
+                    failure: delivery.failure.clone(),
+                })
+            })?;
+        let admin_settings = ctx
+            .config
+            .client_settings(ClientRole::Admin, &spec.connector_props)?;
+        let topic_creator = TopicCreator::for_connector(
+            ctx.config.topic_creation_enabled(),
+            &spec.connector_props,
+            &admin_settings,
+        )?;
+        let reader = ConnectorOffsetReader {
+            store: ctx.offsets.clone(),
+            connector: spec.id.connector.clone(),
+        };
+        task.start(
+            &spec.task_props,
+            SourceTaskContext {
+                offsets: Arc::new(reader),
+                task_id: spec.id.task,
+            },
+        )
+        .await?;
+        Ok(SourceRunner {
+            ctx,
+            spec,
+            task,
+            converters,
+            chain,
+            policy,
+            producer: Arc::new(producer),
+            submitted,
+            failure,
+            topic_creator,
+            seen_topics: HashSet::new(),
+        })
+    }
+
+    async fn run(&mut self, mut control: TaskControl) -> Result<(), ConnectError> {
+        let interval = self
+            .ctx
+            .config
+            .offset_flush_interval()
+            .max(Duration::from_millis(1));
+        let mut next_flush = Instant::now() + interval;
+        let mut backoff = Duration::ZERO;
+        loop {
+            let target = *control.borrow_and_update();
+            match target {
+                TargetState::Stopped => return Ok(()),
+                TargetState::Paused => report(&self.ctx, &self.spec.id, State::Paused, None),
+                TargetState::Started => report(&self.ctx, &self.spec.id, State::Running, None),
+            }
+            loop {
+                self.check_delivery_failure()?;
+                let flush_at = tokio::time::Instant::from_std(next_flush);
+                let event = if target == TargetState::Started {
+                    tokio::select! {
+                        r = self.task.poll() => Event::Polled(r),
+                        _ = control.changed() => Event::Control,
+                        _ = tokio::time::sleep_until(flush_at) => Event::FlushDue,
+                    }
+                } else {
+                    tokio::select! {
+                        _ = control.changed() => Event::Control,
+                        _ = tokio::time::sleep_until(flush_at) => Event::FlushDue,
+                    }
+                };
+                match event {
+                    Event::Control => break,
+                    Event::FlushDue => {}
+                    Event::Polled(Ok(records)) => {
+                        backoff = Duration::ZERO;
+                        self.send_batch(records).await?;
+                    }
+                    Event::Polled(Err(e)) if e.is_retriable() => {
+                        backoff = next_backoff(backoff);
+                        tracing::warn!(task = %self.spec.id, "retriable error from poll, retrying in {backoff:?}: {e}");
+                        tokio::time::sleep(backoff).await;
+                    }
+                    Event::Polled(Err(e)) => return Err(e),
+                }
+                if Instant::now() >= next_flush {
+                    self.commit_offsets().await;
+                    next_flush = Instant::now() + interval;
+                }
+            }
+        }
+    }
+
+    fn check_delivery_failure(&self) -> Result<(), ConnectError> {
+        match self.failure.lock().unwrap().take() {
+            Some(msg) => Err(ConnectError::external(msg)),
+            None => Ok(()),
+        }
+    }
+
+    async fn send_batch(&mut self, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
+        for SourceRecord {
+            source_partition,
+            source_offset,
+            record,
+        } in records
+        {
+            let topic_before = record.topic.clone();
+            let transformed = match self.chain.apply(record) {
+                Ok(Some(r)) => r,
+                Ok(None) => {
+                    self.submitted
+                        .lock()
+                        .unwrap()
+                        .submit_dropped(&source_partition, source_offset);
+                    continue;
+                }
+                Err(e) => {
+                    let err = ConnectError::data(format!("{e}"))
+                        .context(format!("TRANSFORMATION stage, topic {topic_before}"));
+                    self.tolerate_or_fail(err)?;
+                    self.submitted
+                        .lock()
+                        .unwrap()
+                        .submit_dropped(&source_partition, source_offset);
+                    continue;
+                }
+            };
+            let raw = match self.converters.from_connect(&transformed) {
+                Ok(raw) => raw,
+                Err(e) => {
+                    let err = e.error.context(format!(
+                        "{} stage ({}), topic {}",
+                        e.stage.as_str(),
+                        e.class,
+                        transformed.topic
+                    ));
+                    self.tolerate_or_fail(err)?;
+                    self.submitted
+                        .lock()
+                        .unwrap()
+                        .submit_dropped(&source_partition, source_offset);
+                    continue;
+                }
+            };
+            if let Some(creator) = &mut self.topic_creator {
+                creator.ensure(&transformed.topic).await?;
+            }
+            if !self.seen_topics.contains(&transformed.topic) {
+                self.ctx
+                    .status
+                    .add_active_topic(&self.spec.id.connector, &transformed.topic);
+                self.seen_topics.insert(transformed.topic.clone());
+            }
+            let opaque = self
+                .submitted
+                .lock()
+                .unwrap()
+                .submit(&source_partition, source_offset)
+                .to_opaque();
+            let mut headers = OwnedHeaders::new_with_capacity(raw.headers.len());
+            for (k, v) in &raw.headers {
+                headers = headers.insert(Header {
+                    key: k,
+                    value: v.as_deref(),
+                });
+            }
+            let mut rec: BaseRecord<'_, [u8], [u8], usize> =
+                BaseRecord::with_opaque_to(&transformed.topic, opaque);
+            if let Some(k) = raw.key.as_deref() {
+                rec = rec.key(k);
+            }
+            if let Some(v) = raw.value.as_deref() {
+                rec = rec.payload(v);
+            }
+            if !raw.headers.is_empty() {
+                rec = rec.headers(headers);
+            }
+            if let Some(p) = transformed.kafka_partition {
+                rec = rec.partition(p);
+            }
+            if let Some(ts) = transformed.timestamp {
+                rec = rec.timestamp(ts);
+            }
+            let mut pending = rec;
+            let mut waited = Duration::ZERO;
+            loop {
+                match self.producer.send(pending) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        // The producer queue is full: wait for deliveries (bounded memory).
+                        pending = back;
+                        self.check_delivery_failure()?;
+                        let pause = Duration::from_millis(1);
+                        tokio::time::sleep(pause).await;
+                        waited += pause;
+                        if waited >= Duration::from_secs(30) && waited.as_millis() % 30_000 == 0 {
+                            tracing::warn!(task = %self.spec.id, "producer queue full for {waited:?}; is the broker reachable?");
+                        }
+                    }
+                    Err((e, _)) => {
+                        return Err(ConnectError::external(format!(
+                            "failed to send record to topic {}: {e}",
+                            transformed.topic
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn tolerate_or_fail(&self, err: ConnectError) -> Result<(), ConnectError> {
+        if !self.policy.tolerate_all {
+            return Err(err);
+        }
+        if self.policy.log_errors {
+            tracing::error!(task = %self.spec.id, "error tolerated (errors.tolerance=all): {}", err.trace());
+        }
+        Ok(())
+    }
+
+    /// Writes the committable offsets, then calls the task's `commit`. A failed write keeps the
+    /// offsets for the next attempt.
+    async fn commit_offsets(&mut self) {
+        let offsets = self.submitted.lock().unwrap().take_committable();
+        if offsets.is_empty() {
+            return;
+        }
+        let writes: Vec<OffsetWrite> = offsets
+            .iter()
+            .map(|(p, o)| (p.clone(), Some(o.clone())))
+            .collect();
+        let store = self.ctx.offsets.clone();
+        let connector = self.spec.id.connector.clone();
+        let result = tokio::task::spawn_blocking(move || store.put(&connector, &writes)).await;
+        match result {
+            Ok(Ok(())) => {
+                if let Err(e) = self.task.commit().await {
+                    tracing::warn!(task = %self.spec.id, "task commit failed: {e}");
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(task = %self.spec.id, "failed to flush offsets: {e}");
+                self.submitted.lock().unwrap().restore_committable(offsets);
+            }
+            Err(e) => {
+                tracing::error!(task = %self.spec.id, "offset flush panicked: {e}");
+                self.submitted.lock().unwrap().restore_committable(offsets);
+            }
+        }
+    }
+
+    /// Waits (up to `offset.flush.timeout.ms`) for outstanding records, commits what was
+    /// acknowledged and stops the task.
+    async fn shutdown(&mut self) {
+        let producer = self.producer.clone();
+        let timeout = self.ctx.config.offset_flush_timeout();
+        let flushed = tokio::task::spawn_blocking(move || producer.flush(timeout)).await;
+        if let Ok(Err(e)) = flushed {
+            tracing::warn!(task = %self.spec.id, "not every record was delivered before shutdown: {e}");
+        }
+        self.commit_offsets().await;
+        if let Err(e) = self.task.stop().await {
+            tracing::warn!(task = %self.spec.id, "error stopping task: {e}");
+        }
+    }
+}
