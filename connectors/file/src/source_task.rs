@@ -8,7 +8,8 @@
 //! Beyond Kafka: the file may be truncated (shorter than the position → warn and restart at 0) or
 //! rotated (another inode behind the name → info and read the new file from 0). Kafka measures the
 //! position in UTF-16 chars, which equals bytes only for ASCII; Ferry counts bytes, so a resumed
-//! task seeks exactly to the end of the last committed line.
+//! task seeks exactly to the end of the last committed line. A file truncated and regrown past the
+//! old position between two looks is not noticed (as with `tail -F`).
 //!
 //! Cancel safety: lines are taken from the buffer and the position advanced without awaiting,
 //! right before `poll` returns; every await (`tokio::fs` reads keep an interrupted read's bytes for
