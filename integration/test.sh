@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Ferry's test command: installs and starts the services the tests need,
+# builds the workspace and runs every unit and integration test.
+#
+# Usage: ./integration/test.sh [CARGO_TEST_ARGS...] [-- TEST_BINARY_ARGS...]
+#   no arguments           cargo test --workspace
+#   -p ferry-integration   only that package (any cargo test selection works)
+#   -- some_test_name      a filter passed to the test binaries
+# Environment:
+#   FERRY_CACHE            where built services are cached (default ~/.cache/ferry)
+#   FERRY_TEST_SERVICES    services to start (default: "kafka"); each NAME has
+#                          service_NAME_{install,start,stop} functions below
+#   FERRY_TEST_THREADS     test threads per test binary (default 4: the tests
+#                          mostly wait on I/O, so 2 cores can run 4)
+#   FERRY_TEST_TIMEOUT     limit for the whole test run (default 40m)
+#   FERRY_KEEP_STATE=1     keep service state dirs and logs after the run
+#   CARGO_TARGET_DIR       honoured, as by cargo
+# Exits with the status of cargo test.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/scripts/common.sh"
+cd "$FERRY_REPO_ROOT"
+
+read -r -a SERVICES <<<"${FERRY_TEST_SERVICES:-kafka}"
+THREADS=${FERRY_TEST_THREADS:-4}
+STATE="$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")"
+STARTED=()
+
+# --- services -----------------------------------------------------------------
+# Each service has three functions. install: slow, cached, safe to run beside
+# the cargo build (no apt-get: prerequisites are installed first). start: run
+# it under $STATE/NAME and export the variables the tests read. stop: idempotent.
+
+# FERRY_BROKER=quick swaps nisshi for the quick-start broker (development only:
+# its watermarks are wrong after multi-record batches).
+service_kafka_install() {
+    if [[ ${FERRY_BROKER:-nisshi} == quick ]]; then
+        "$FERRY_SCRIPTS/install-quick-broker.sh"
+    else
+        "$FERRY_SCRIPTS/install-broker.sh"
+    fi
+}
+service_kafka_start() {
+    FERRY_TEST_BOOTSTRAP="$("$FERRY_SCRIPTS/start-broker.sh" "$STATE/kafka")"
+    export FERRY_TEST_BOOTSTRAP
+    log "FERRY_TEST_BOOTSTRAP=$FERRY_TEST_BOOTSTRAP"
+}
+service_kafka_stop() { "$FERRY_SCRIPTS/stop-broker.sh" "$STATE/kafka"; }
+
+# Services still to come, each with scripts/start-NAME.sh (see
+# /work/shared/SERVICES.md for the known-good recipes):
+#   mariadb   (apt mariadb-server; export FERRY_TEST_MYSQL_URL)
+#   postgres  (apt postgresql-15;  export FERRY_TEST_POSTGRES_URL)
+#   s3        (PyPI moto[s3];      export FERRY_TEST_S3_ENDPOINT)
+
+# Debian packages the build and the service scripts need.
+prerequisites() {
+    ensure_apt_packages gcc g++ make pkg-config python3 procps util-linux
+}
+
+# --- run ------------------------------------------------------------------------
+
+cleanup() {
+    local status=$? i
+    for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do
+        "service_${STARTED[i]}_stop" || log "stopping ${STARTED[i]} failed"
+    done
+    if [[ ${FERRY_KEEP_STATE:-0} == 1 || $status -ne 0 ]]; then
+        log "service state and logs kept in $STATE"
+    else
+        rm -rf "$STATE"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Split our arguments at "--": cargo's selection before, test-binary args after.
+cargo_args=()
+test_args=()
+while [[ $# -gt 0 && $1 != -- ]]; do cargo_args+=("$1"); shift; done
+[[ $# -gt 0 ]] && shift && test_args=("$@")
+((${#cargo_args[@]} > 0)) || cargo_args=(--workspace)
+
+for s in "${SERVICES[@]}"; do
+    declare -F "service_${s}_start" >/dev/null || die "unknown service '$s' in FERRY_TEST_SERVICES"
+done
+
+command -v cargo >/dev/null || die "cargo is not installed"
+prerequisites
+
+# Service installs (a cold nisshi build is ~31 minutes) run beside the cargo
+# build, so the machine's cores are busy during each one's serial phases.
+declare -A INSTALL_PIDS=()
+for s in "${SERVICES[@]}"; do
+    log "installing service $s (log: $STATE/$s-install.log)"
+    "service_${s}_install" >"$STATE/$s-install.log" 2>&1 &
+    INSTALL_PIDS[$s]=$!
+done
+
+build_start=$SECONDS
+log "cargo build ${cargo_args[*]} --all-targets"
+cargo build "${cargo_args[@]}" --all-targets
+if [[ ${cargo_args[*]} != --workspace ]]; then
+    # A narrower selection still needs the binary the tests start.
+    cargo build -p ferry || log "warning: building the ferry binary failed"
+fi
+log "build finished in $((SECONDS - build_start))s"
+
+for s in "${SERVICES[@]}"; do
+    if ! wait "${INSTALL_PIDS[$s]}"; then
+        tail -n 40 "$STATE/$s-install.log" >&2
+        die "installing service $s failed"
+    fi
+done
+
+for s in "${SERVICES[@]}"; do
+    "service_${s}_start"
+    STARTED+=("$s")
+done
+
+FERRY_BIN="$(cargo_target_dir)/debug/ferry"
+export FERRY_BIN
+[[ -x $FERRY_BIN ]] || log "warning: $FERRY_BIN was not built; tests that start ferry will fail"
+
+test_start=$SECONDS
+log "cargo test ${cargo_args[*]} -- --test-threads=$THREADS ${test_args[*]:-}"
+set +e
+timeout --foreground "${FERRY_TEST_TIMEOUT:-40m}" \
+    cargo test "${cargo_args[@]}" -- --test-threads="$THREADS" "${test_args[@]}"
+status=$?
+set -e
+((status == 124)) && log "tests timed out after ${FERRY_TEST_TIMEOUT:-40m}"
+log "tests finished in $((SECONDS - test_start))s with status $status"
+exit "$status"
