@@ -40,12 +40,12 @@ pub(crate) async fn list(
                     .herder
                     .connector_status(&name)
                     .await
-                    .map(|v| serde_json::to_value(v)),
+                    .map(serde_json::to_value),
                 "info" => s
                     .herder
                     .connector_info(&name)
                     .await
-                    .map(|v| serde_json::to_value(v)),
+                    .map(serde_json::to_value),
                 other => {
                     tracing::info!("Ignoring unknown expansion type {other}");
                     continue;
