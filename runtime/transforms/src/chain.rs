@@ -318,7 +318,7 @@ fn predicate_validator(defined: Vec<String>) -> Validator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::testing::{map, props};
+    use crate::util::testing::{map, props, Pairs};
     use crate::BuiltinRegistry;
     use ferry_api::Value;
 
@@ -406,7 +406,7 @@ mod tests {
 
     #[test]
     fn config_errors_name_the_key() {
-        let cases: [(&[(&str, &str)], &str); 6] = [
+        let cases: [(Pairs, &str); 6] = [
             (
                 &[("transforms", "x"), ("transforms.x.type", "Foo")],
                 "Invalid value Foo for configuration transforms.x.type: Class Foo could not be found.",

@@ -335,7 +335,7 @@ impl Transformation for ExtractNewRecordState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::testing::{configured, props};
+    use crate::util::testing::{configured, props, Pairs};
     use ferry_api::SchemaBuilder;
 
     fn row_schema() -> SchemaRef {
@@ -445,7 +445,7 @@ mod tests {
                 .unwrap(),
             ))
         };
-        let cases: Vec<(&[(&str, &str)], [Out; 3])> = vec![
+        let cases: Vec<(Pairs, [Out; 3])> = vec![
             (&[], [Row(row(1, "b@x")), Dropped, Tombstone]),
             (
                 &[("delete.tombstone.handling.mode", "drop")],

@@ -113,7 +113,7 @@ impl Transformation for ExtractField {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::testing::{configured, map, schemaless};
+    use crate::util::testing::{configured, map, schemaless, Pairs};
     use ferry_api::{Schema, SchemaBuilder, Struct};
 
     #[test]
@@ -122,7 +122,7 @@ mod tests {
             ("magic", Value::Int32(42)),
             ("inner", map(&[("x", Value::Int8(1))])),
         ]);
-        let cases: [(&[(&str, &str)], Value, Value); 5] = [
+        let cases: [(Pairs, Value, Value); 5] = [
             (&[("field", "magic")], nested.clone(), Value::Int32(42)),
             (&[("field", "nope")], nested.clone(), Value::Null),
             (&[("field", "magic")], Value::Null, Value::Null),

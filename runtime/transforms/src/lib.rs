@@ -28,7 +28,7 @@ mod predicates;
 mod regex_router;
 mod replace_field;
 mod set_schema_metadata;
-// TODO mod timestamp_converter;
+mod timestamp_converter;
 mod timestamp_router;
 mod util;
 mod value_to_key;
@@ -69,6 +69,8 @@ macro_rules! plain {
 }
 
 /// Every bundled transform and predicate, under its Java class name.
+// One push per registration keeps the list greppable; `vec![]` cannot hold the `$Key`/`$Value` pairs.
+#[allow(clippy::vec_init_then_push)]
 pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
     let mut t = Vec::new();
     keyed!(t, cast::Cast, "Cast");
@@ -104,7 +106,11 @@ pub fn plugins() -> (Vec<TransformationPlugin>, Vec<PredicatePlugin>) {
         set_schema_metadata::SetSchemaMetadata,
         "SetSchemaMetadata"
     );
-    // TODO keyed!(t, timestamp_converter::TimestampConverter, "TimestampConverter");
+    keyed!(
+        t,
+        timestamp_converter::TimestampConverter,
+        "TimestampConverter"
+    );
     plain!(
         t,
         timestamp_router::TimestampRouter,
@@ -190,5 +196,41 @@ impl TransformRegistry for BuiltinRegistry {
                     .any(|n| n == class)
             })
             .map(|p| (p.new)())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_plugin_resolves_by_class_and_alias() {
+        let (t, p) = plugins();
+        assert_eq!(t.len(), 30);
+        assert_eq!(p.len(), 3);
+        let reg = BuiltinRegistry::default();
+        for plugin in &t {
+            assert!(
+                reg.new_transformation(plugin.class).is_some(),
+                "{}",
+                plugin.class
+            );
+        }
+        for name in [
+            "RegexRouter",
+            "Filter",
+            "TimestampRouter",
+            "ValueToKey",
+            "ExtractNewRecordState",
+        ] {
+            assert!(reg.new_transformation(name).is_some(), "{name}");
+        }
+        assert!(reg.new_transformation("InsertField$Value").is_none());
+        for name in ["TopicNameMatches", "HasHeaderKey", "RecordIsTombstone"] {
+            assert!(reg.new_predicate(name).is_some(), "{name}");
+        }
+        assert!(t
+            .iter()
+            .any(|p| p.class == "org.apache.kafka.connect.transforms.InsertField$Value"));
     }
 }

@@ -171,7 +171,7 @@ impl Transformation for ReplaceField {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::testing::{configured, map, props, schemaless};
+    use crate::util::testing::{configured, map, props, schemaless, Pairs};
     use ferry_api::{Schema, SchemaBuilder, Struct};
 
     fn input() -> Value {
@@ -185,7 +185,7 @@ mod tests {
 
     #[test]
     fn schemaless_table() {
-        let cases: [(&[(&str, &str)], Value); 4] = [
+        let cases: [(Pairs, Value); 4] = [
             (
                 &[("exclude", "dont"), ("renames", "abc:xyz,foo:bar")],
                 map(&[

@@ -67,12 +67,12 @@ impl Transformation for TimestampRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::util::testing::{configured, schemaless};
+    use crate::util::testing::{configured, schemaless, Pairs};
     use ferry_api::Value;
 
     #[test]
     fn routes_by_timestamp() {
-        let cases: [(&[(&str, &str)], &str); 3] = [
+        let cases: [(Pairs, &str); 3] = [
             (&[], "test-20170103"),
             (
                 &[

@@ -122,12 +122,6 @@ pub(crate) fn map_put(map: &mut Vec<(Value, Value)>, key: &str, value: Value) {
     }
 }
 
-/// Removes string key `key`, returning its value.
-pub(crate) fn map_remove(map: &mut Vec<(Value, Value)>, key: &str) -> Option<Value> {
-    let i = map.iter().position(|(k, _)| k.as_str() == Some(key))?;
-    Some(map.remove(i).1)
-}
-
 /// A struct field's value: with the field default applied when `with_default` (Kafka's
 /// `replace.null.with.default`), raw otherwise. Null when the field does not exist.
 pub(crate) fn field_value(s: &Struct, name: &str, with_default: bool) -> Value {
@@ -226,6 +220,9 @@ pub(crate) fn replace_null_with_default_key() -> ConfigKey {
 pub(crate) mod testing {
     //! Builders used by the tests of every transform.
     use ferry_api::{ConnectRecord, Props, Transformation, Value};
+
+    /// A test table's configuration pairs.
+    pub(crate) type Pairs = &'static [(&'static str, &'static str)];
 
     /// Props from pairs.
     pub(crate) fn props(pairs: &[(&str, &str)]) -> Props {
