@@ -80,4 +80,7 @@ pub fn sink_consumer_defaults(settings: &mut Props, group_id: &str, client_id: &
     default_setting(settings, "auto.offset.reset", "earliest");
     // Bounded prefetch: a stalled sink must not let the consumer buffer without limit.
     default_setting(settings, "queued.max.messages.kbytes", "16384");
+    // A subscribed topic that does not exist yet (a source creating it later) is noticed within
+    // seconds instead of librdkafka's 5 minute metadata refresh.
+    default_setting(settings, "topic.metadata.refresh.interval.ms", "5000");
 }
