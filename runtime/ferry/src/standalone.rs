@@ -92,7 +92,7 @@ pub(crate) async fn run(worker_file: &Path, connector_files: &[PathBuf]) -> anyh
         offsets,
         status: Arc::new(StatusStore::new(worker_id.clone())),
     };
-    let herder = StandaloneHerder::new(ctx, worker_id.clone());
+    let herder = StandaloneHerder::new(ctx, worker_id.clone())?;
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(rest.serve(herder.clone() as Arc<dyn Herder>, logs, async {

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::config_providers::ConfigProviders;
 use crate::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
 use crate::offset_store::OffsetWrite;
 use crate::plugins::Plugins;
@@ -107,6 +108,7 @@ pub struct StandaloneHerder {
     connectors_file: Option<PathBuf>,
     requests: mpsc::UnboundedSender<ConnectorRequest>,
     sink_offsets: SinkOffsets,
+    providers: ConfigProviders,
 }
 
 impl std::fmt::Debug for StandaloneHerder {
@@ -119,7 +121,8 @@ impl std::fmt::Debug for StandaloneHerder {
 
 impl StandaloneHerder {
     /// A herder for `ctx`. Call [`StandaloneHerder::start`] to restore stored connectors.
-    pub fn new(ctx: WorkerContext, worker_id: String) -> Arc<Self> {
+    pub fn new(ctx: WorkerContext, worker_id: String) -> Result<Arc<Self>, ConnectError> {
+        let providers = ConfigProviders::from_worker(ctx.config.originals())?;
         let (tx, mut rx) = mpsc::unbounded_channel();
         let connectors_file = ctx.config.connectors_file();
         let sink_offsets = SinkOffsets::new(ctx.config.clone());
@@ -132,6 +135,7 @@ impl StandaloneHerder {
             connectors_file,
             requests: tx,
             sink_offsets,
+            providers,
         });
         let weak: Weak<Self> = Arc::downgrade(&herder);
         tokio::spawn(async move {
@@ -148,7 +152,7 @@ impl StandaloneHerder {
                 }
             }
         });
-        herder
+        Ok(herder)
     }
 
     /// Restores connectors stored by an earlier run, then applies `cli_connectors` (which replace
@@ -274,7 +278,16 @@ impl StandaloneHerder {
             self.ctx.status.put_connector(name, State::Stopped, None);
             return;
         }
-        if let Err(e) = instance.start(&entry.config, ctx).await {
+        let resolved = match self.providers.resolve(&entry.config) {
+            Ok(r) => r,
+            Err(e) => {
+                self.ctx
+                    .status
+                    .put_connector(name, State::Failed, Some(e.trace()));
+                return;
+            }
+        };
+        if let Err(e) = instance.start(&resolved, ctx).await {
             tracing::error!(connector = %name, "connector failed to start: {}", e.trace());
             self.ctx
                 .status
@@ -305,7 +318,10 @@ impl StandaloneHerder {
                     connector: name.to_owned(),
                     task: i as u32,
                 },
-                connector_props: entry.config.clone(),
+                connector_props: self
+                    .providers
+                    .resolve(&entry.config)
+                    .unwrap_or_else(|_| entry.config.clone()),
                 task_props: config,
             };
             let task = start_task(&self.ctx, spec, entry.plugin.new_task, entry.target);
@@ -396,7 +412,10 @@ impl StandaloneHerder {
                         connector: name.to_owned(),
                         task: i as u32,
                     },
-                    connector_props: entry.config.clone(),
+                    connector_props: self
+                        .providers
+                        .resolve(&entry.config)
+                        .unwrap_or_else(|_| entry.config.clone()),
                     task_props: config,
                 };
                 entry.tasks.insert(
@@ -714,7 +733,12 @@ impl Herder for StandaloneHerder {
             if entry.target == TargetState::Stopped {
                 self.ctx.status.put_connector(name, State::Stopped, None);
             } else {
-                match instance.start(&entry.config, ctx).await {
+                let resolved = self.providers.resolve(&entry.config);
+                let started = match resolved {
+                    Ok(resolved) => instance.start(&resolved, ctx).await,
+                    Err(e) => Err(e),
+                };
+                match started {
                     Ok(()) => {
                         self.ctx.status.put_connector(
                             name,
@@ -745,7 +769,10 @@ impl Herder for StandaloneHerder {
                         connector: name.to_owned(),
                         task: t,
                     },
-                    connector_props: entry.config.clone(),
+                    connector_props: self
+                        .providers
+                        .resolve(&entry.config)
+                        .unwrap_or_else(|_| entry.config.clone()),
                     task_props: config,
                 };
                 entry.tasks.insert(
@@ -775,7 +802,10 @@ impl Herder for StandaloneHerder {
         running.stop(self.ctx.config.task_shutdown_timeout()).await;
         let spec = TaskSpec {
             id,
-            connector_props: entry.config.clone(),
+            connector_props: self
+                .providers
+                .resolve(&entry.config)
+                .unwrap_or_else(|_| entry.config.clone()),
             task_props: config,
         };
         entry.tasks.insert(
