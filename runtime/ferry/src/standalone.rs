@@ -91,6 +91,7 @@ pub(crate) async fn run(worker_file: &Path, connector_files: &[PathBuf]) -> anyh
         plugins: Arc::new(bundled_plugins()),
         offsets,
         status: Arc::new(StatusStore::new(worker_id.clone())),
+        metrics: Arc::default(),
     };
     let herder = StandaloneHerder::new(ctx, worker_id.clone())?;
 

@@ -7,10 +7,12 @@
 pub mod config_providers;
 pub mod connector_config;
 pub mod connector_validation;
+pub mod dlq;
 pub mod error_policy;
 pub mod herder;
 pub mod kafka;
 pub mod logging;
+pub mod metrics;
 pub mod offset_key;
 pub mod offset_store;
 pub mod offsets_file;

@@ -25,14 +25,17 @@ use rdkafka::{ClientContext, Message, Timestamp};
 use regex::Regex;
 use tokio::runtime::Handle;
 
+use crate::dlq::{DeadLetterQueue, ErrorOrigin};
 use crate::error_policy::ErrorPolicy;
 use crate::herder::{State, TargetState, TaskId};
 use crate::kafka::{create_client, sink_consumer_defaults};
+use crate::metrics::TaskMetrics;
 use crate::task_context::{
     next_backoff, report, report_failure, TaskControl, TaskSpec, WorkerContext,
 };
 use crate::task_converters::{RawRecord, TaskConverters};
 use crate::worker_config::ClientRole;
+use std::sync::atomic::Ordering;
 
 /// State shared between the loop and the rebalance callbacks.
 struct SinkShared {
@@ -43,6 +46,8 @@ struct SinkShared {
     /// Last committed positions.
     committed: TopicPartitionOffsets,
     context: SinkTaskContext,
+    metrics: Arc<TaskMetrics>,
+    dlq: Option<Arc<DeadLetterQueue>>,
     /// The first fatal error seen in a callback.
     failure: Option<ConnectError>,
     /// Set once the task is stopping: callbacks then do nothing.
@@ -90,7 +95,25 @@ impl SinkShared {
         if offsets.is_empty() {
             return Ok(());
         }
+        if let Some(dlq) = &self.dlq {
+            // DLQ copies must be durable before the offsets of the records they replace.
+            dlq.flush(Duration::from_secs(30))?;
+        }
+        let started = Instant::now();
         let to_commit = handle.block_on(self.task.pre_commit(&offsets))?;
+        if matches!(mode, CommitMode::Async) {
+            // Lag for the metrics: one watermark request per partition per commit interval.
+            let lag: i64 = offsets
+                .iter()
+                .filter_map(|(tp, pos)| {
+                    consumer
+                        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_millis(500))
+                        .ok()
+                        .map(|(_, high)| (high - pos).max(0))
+                })
+                .sum();
+            self.metrics.consumer_lag.store(lag, Ordering::Relaxed);
+        }
         let changed: TopicPartitionOffsets = to_commit
             .into_iter()
             .filter(|(tp, o)| self.committed.get(tp) != Some(o))
@@ -100,10 +123,12 @@ impl SinkShared {
         }
         match consumer.commit(&to_tpl(&changed), mode) {
             Ok(()) => {
+                self.metrics.commit(true, started.elapsed());
                 self.committed.extend(changed);
                 Ok(())
             }
             Err(e) => {
+                self.metrics.commit(false, started.elapsed());
                 // A failed commit is not fatal: the next one carries the same positions.
                 tracing::warn!(task = %self.id, "offset commit failed: {e}");
                 Ok(())
@@ -225,6 +250,8 @@ struct SinkRunner {
     handle: Handle,
     max_batch: usize,
     seen_topics: HashSet<String>,
+    metrics: Arc<TaskMetrics>,
+    dlq: Option<Arc<DeadLetterQueue>>,
 }
 
 /// Reads `topics` / `topics.regex` (exactly one must be set, COMPAT §5.1) into a subscription.
@@ -281,6 +308,9 @@ impl SinkRunner {
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(500usize)
             .max(1);
+        let dlq = handle
+            .block_on(DeadLetterQueue::for_task(&ctx, &id, &spec.connector_props))?
+            .map(Arc::new);
         let context = SinkTaskContext::new(id.task, None);
         handle.block_on(task.start(&spec.task_props, context.clone()))?;
         let shared = Arc::new(Mutex::new(SinkShared {
@@ -289,6 +319,8 @@ impl SinkRunner {
             current: TopicPartitionOffsets::new(),
             committed: TopicPartitionOffsets::new(),
             context,
+            metrics: ctx.metrics.task(&id),
+            dlq: dlq.clone(),
             failure: None,
             closing: false,
         }));
@@ -303,6 +335,7 @@ impl SinkRunner {
         consumer
             .subscribe(&topic_refs)
             .map_err(|e| ConnectError::config(format!("cannot subscribe to {topics:?}: {e}")))?;
+        let metrics = ctx.metrics.task(&id);
         Ok(SinkRunner {
             ctx,
             id,
@@ -314,6 +347,8 @@ impl SinkRunner {
             handle,
             max_batch,
             seen_topics: HashSet::new(),
+            metrics,
+            dlq,
         })
     }
 
@@ -390,6 +425,7 @@ impl SinkRunner {
                     break;
                 }
             };
+            self.metrics.records_read.fetch_add(1, Ordering::Relaxed);
             let input = Consumed::copy_from(&msg);
             let tp = TopicPartition::new(input.topic.clone(), input.partition);
             let next_offset = input.offset + 1;
@@ -416,9 +452,18 @@ impl SinkRunner {
             self.seen_topics.insert(topic.clone());
         }
         let locate = || format!("topic '{topic}', partition {partition}, offset {offset}");
+        // The DLQ takes the original bytes: keep a (cheap, reference-counted) copy when there is one.
+        let raw_copy = self.dlq.as_ref().map(|_| raw.clone());
+        let origin = ErrorOrigin {
+            topic: &topic,
+            partition: Some(partition),
+            offset: Some(offset),
+            timestamp,
+        };
         let (key, value, headers) = match self.converters.to_connect(&topic, raw) {
             Ok(parts) => parts,
             Err(e) => {
+                self.metrics.records_errored.fetch_add(1, Ordering::Relaxed);
                 let err = ConnectError::data(format!(
                     "Tolerance exceeded in error handler: {} stage ({}) failed for record at {}: {}",
                     e.stage.as_str(),
@@ -426,7 +471,15 @@ impl SinkRunner {
                     locate(),
                     e.error
                 ));
-                return self.tolerate_or_fail(err).map(|()| None);
+                self.tolerate_or_fail(err)?;
+                self.to_dlq(
+                    raw_copy.as_ref(),
+                    &origin,
+                    e.stage.as_str(),
+                    &e.class,
+                    &e.error,
+                )?;
+                return Ok(None);
             }
         };
         let record = ConnectRecord {
@@ -443,15 +496,29 @@ impl SinkRunner {
         };
         let transformed = match self.chain.apply(record) {
             Ok(Some(r)) => r,
-            Ok(None) => return Ok(None),
+            Ok(None) => {
+                self.metrics
+                    .records_filtered
+                    .fetch_add(1, Ordering::Relaxed);
+                return Ok(None);
+            }
             Err(e) => {
+                self.metrics.records_errored.fetch_add(1, Ordering::Relaxed);
                 let err = ConnectError::data(format!(
                     "Tolerance exceeded in error handler: TRANSFORMATION stage ({}) failed for record at {}: {}",
                     e.class,
                     locate(),
                     e.error
                 ));
-                return self.tolerate_or_fail(err).map(|()| None);
+                self.tolerate_or_fail(err)?;
+                self.to_dlq(
+                    raw_copy.as_ref(),
+                    &origin,
+                    "TRANSFORMATION",
+                    &e.class,
+                    &e.error,
+                )?;
+                return Ok(None);
             }
         };
         Ok(Some(SinkRecord {
@@ -460,6 +527,22 @@ impl SinkRunner {
             original_kafka_partition: partition,
             original_kafka_offset: offset,
         }))
+    }
+
+    /// Sends a tolerated record's original bytes to the DLQ, when there is one.
+    fn to_dlq(
+        &self,
+        raw: Option<&RawRecord>,
+        origin: &ErrorOrigin<'_>,
+        stage: &str,
+        class: &str,
+        error: &ConnectError,
+    ) -> Result<(), ConnectError> {
+        if let (Some(dlq), Some(raw)) = (&self.dlq, raw) {
+            dlq.report(raw, origin, stage, class, error)?;
+            self.metrics.records_dlq.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     fn tolerate_or_fail(&self, err: ConnectError) -> Result<(), ConnectError> {
@@ -490,6 +573,10 @@ impl SinkRunner {
                     if backoff > Duration::ZERO {
                         self.set_paused(false);
                     }
+                    self.metrics.batch(batch.len());
+                    self.metrics
+                        .records_written
+                        .fetch_add(batch.len() as u64, Ordering::Relaxed);
                     return Ok(());
                 }
                 Err(e) if e.is_retriable() => {

@@ -18,6 +18,7 @@ use rdkafka::ClientContext;
 use crate::error_policy::ErrorPolicy;
 use crate::herder::{State, TargetState};
 use crate::kafka::{create_client, source_producer_defaults};
+use crate::metrics::TaskMetrics;
 use crate::offset_store::{ConnectorOffsetReader, OffsetWrite};
 use crate::submitted::{SubmissionId, SubmittedRecords};
 use crate::task_context::{
@@ -26,6 +27,7 @@ use crate::task_context::{
 use crate::task_converters::TaskConverters;
 use crate::topic_creation::TopicCreator;
 use crate::worker_config::ClientRole;
+use std::sync::atomic::Ordering;
 
 /// Delivery reports land here, on librdkafka's thread.
 struct DeliveryContext {
@@ -80,6 +82,7 @@ struct SourceRunner {
     failure: Arc<Mutex<Option<String>>>,
     topic_creator: Option<TopicCreator>,
     seen_topics: HashSet<String>,
+    metrics: Arc<TaskMetrics>,
 }
 
 /// Runs a source task until it is stopped or fails. Reports its state to the status store.
@@ -154,7 +157,9 @@ impl SourceRunner {
             },
         )
         .await?;
+        let metrics = ctx.metrics.task(&spec.id);
         Ok(SourceRunner {
+            metrics,
             ctx,
             spec,
             task,
@@ -229,6 +234,14 @@ impl SourceRunner {
     }
 
     async fn send_batch(&mut self, records: Vec<SourceRecord>) -> Result<(), ConnectError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        self.metrics
+            .records_read
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
+        self.metrics.batch(records.len());
+        let mut written = 0u64;
         for SourceRecord {
             source_partition,
             source_offset,
@@ -259,6 +272,7 @@ impl SourceRunner {
             let raw = match self.converters.from_connect(&transformed) {
                 Ok(raw) => raw,
                 Err(e) => {
+                    self.metrics.records_errored.fetch_add(1, Ordering::Relaxed);
                     let err = e.error.context(format!(
                         "{} stage ({}), topic {}",
                         e.stage.as_str(),
@@ -316,7 +330,10 @@ impl SourceRunner {
             let mut waited = Duration::ZERO;
             loop {
                 match self.producer.send(pending) {
-                    Ok(()) => break,
+                    Ok(()) => {
+                        written += 1;
+                        break;
+                    }
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
                         // The producer queue is full: wait for deliveries (bounded memory).
                         pending = back;
@@ -337,6 +354,9 @@ impl SourceRunner {
                 }
             }
         }
+        self.metrics
+            .records_written
+            .fetch_add(written, Ordering::Relaxed);
         Ok(())
     }
 
@@ -363,7 +383,10 @@ impl SourceRunner {
             .collect();
         let store = self.ctx.offsets.clone();
         let connector = self.spec.id.connector.clone();
+        let started = Instant::now();
         let result = tokio::task::spawn_blocking(move || store.put(&connector, &writes)).await;
+        self.metrics
+            .commit(matches!(result, Ok(Ok(()))), started.elapsed());
         match result {
             Ok(Ok(())) => {
                 if let Err(e) = self.task.commit().await {

@@ -23,6 +23,8 @@ pub struct WorkerContext {
     pub offsets: Arc<dyn OffsetBackingStore>,
     /// Statuses.
     pub status: Arc<StatusStore>,
+    /// Metrics.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// One task to run.

@@ -137,4 +137,8 @@ pub trait Herder: Send + Sync {
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String>;
     /// Validates a connector config (`PUT /connector-plugins/{p}/config/validate`).
     async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos>;
+    /// Prometheus text for `GET /metrics` (Ferry extension).
+    async fn metrics(&self) -> String {
+        String::new()
+    }
 }

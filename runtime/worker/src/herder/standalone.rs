@@ -636,6 +636,7 @@ impl Herder for StandaloneHerder {
             .ok_or_else(|| HerderError::connector_not_found(name))?;
         self.stop_connector(name, &mut entry).await;
         self.ctx.status.remove_connector(name);
+        self.ctx.metrics.remove_connector(name);
         self.persist(&state);
         Ok(())
     }
@@ -968,5 +969,17 @@ impl Herder for StandaloneHerder {
 
     async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos> {
         validate_config(&self.ctx.plugins, config)
+    }
+
+    async fn metrics(&self) -> String {
+        let connectors: Vec<(String, &'static str)> = {
+            let state = self.state.lock().await;
+            state
+                .connectors
+                .iter()
+                .map(|(n, e)| (n.clone(), e.plugin.connector_type().as_str()))
+                .collect()
+        };
+        self.ctx.metrics.render(&self.ctx.status, &connectors)
     }
 }

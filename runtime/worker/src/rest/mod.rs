@@ -88,6 +88,7 @@ pub fn router(herder: Arc<dyn Herder>, logs: LogLevels) -> Router {
     let routes = [
         ("/", get(root::server_info)),
         ("/health", get(root::health)),
+        ("/metrics", get(root::metrics)),
         ("/connectors", get(c::list).post(c::create)),
         ("/connectors/{c}", get(c::info).delete(c::delete)),
         (

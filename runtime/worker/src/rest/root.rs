@@ -23,6 +23,18 @@ pub(crate) async fn server_info(State(s): State<AppState>) -> Response {
 }
 
 /// `GET /health` (KIP-1017): 200 once the herder finished start-up, 503 before.
+/// `GET /metrics` (Ferry extension): Prometheus text exposition format.
+pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.herder.metrics().await,
+    )
+        .into_response()
+}
+
 pub(crate) async fn health(State(s): State<AppState>) -> Response {
     if s.herder.is_ready() {
         Json(json!({

@@ -1,0 +1,157 @@
+//! Error handling end to end (COMPAT §8): with `errors.tolerance=all` malformed records go to the
+//! dead letter queue with their original bytes and Connect's context headers while good records
+//! reach the sink in order; with `errors.tolerance=none` the task is FAILED with a trace naming
+//! the topic, partition and offset.
+
+use std::fs;
+use std::time::Duration;
+
+use ferry_integration::{unique_name, wait_until, Ferry, Record, TestBroker};
+
+const LONG: Duration = Duration::from_secs(120);
+
+fn header<'a>(r: &'a ferry_integration::ConsumedRecord, name: &str) -> &'a str {
+    std::str::from_utf8(
+        r.header(name)
+            .unwrap_or_else(|| panic!("header {name} missing")),
+    )
+    .unwrap()
+}
+
+#[test]
+fn malformed_records_go_to_the_dlq_and_good_ones_arrive_in_order() {
+    let broker = TestBroker::from_env();
+    let topic = broker.unique_topic("mixed", 1);
+    let dlq = unique_name("dlq");
+    // Even offsets are good JSON, odd ones are not.
+    let records: Vec<Record> = (0..20)
+        .map(|i| {
+            let value = if i % 2 == 0 {
+                format!("{{\"n\":{i}}}")
+            } else {
+                format!("not json {i}")
+            };
+            Record::keyed(format!("k{i}"), value)
+                .with_header("origin", format!("h{i}"))
+                .with_timestamp(1_700_000_000_000 + i)
+        })
+        .collect();
+    broker.produce(&topic, records);
+
+    let builder = Ferry::builder(&broker)
+        .worker("consumer.fetch.wait.max.ms", "20")
+        .worker("offset.flush.interval.ms", "200")
+        .worker(
+            "key.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        )
+        .worker("value.converter.schemas.enable", "false");
+    let out = builder.dir().join("out.txt");
+    let name = unique_name("tolerant");
+    let ferry = builder
+        .connector_properties(&[
+            ("name", &name),
+            ("connector.class", "FileStreamSink"),
+            ("file", out.to_str().unwrap()),
+            ("topics", &topic),
+            ("errors.tolerance", "all"),
+            ("errors.log.enable", "true"),
+            ("errors.deadletterqueue.topic.name", &dlq),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+            ("errors.deadletterqueue.context.headers.enable", "true"),
+        ])
+        .start();
+
+    let dead = broker.wait_for_records(&dlq, 10, LONG);
+    assert_eq!(dead.len(), 10);
+    for (j, r) in dead.iter().enumerate() {
+        let i = 2 * j + 1;
+        assert_eq!(r.key_str(), format!("k{i}"));
+        assert_eq!(r.value_str(), format!("not json {i}"), "original bytes");
+        assert_eq!(
+            header(r, "origin"),
+            format!("h{i}"),
+            "original headers kept"
+        );
+        assert_eq!(
+            r.timestamp,
+            ferry_integration::Timestamp::CreateTime(1_700_000_000_000 + i as i64)
+        );
+        assert_eq!(header(r, "__connect.errors.topic"), topic);
+        assert_eq!(header(r, "__connect.errors.partition"), "0");
+        assert_eq!(header(r, "__connect.errors.offset"), i.to_string());
+        assert_eq!(header(r, "__connect.errors.connector.name"), name);
+        assert_eq!(header(r, "__connect.errors.task.id"), "0");
+        assert_eq!(header(r, "__connect.errors.stage"), "VALUE_CONVERTER");
+        assert_eq!(
+            header(r, "__connect.errors.class.name"),
+            "org.apache.kafka.connect.json.JsonConverter"
+        );
+        assert_eq!(
+            header(r, "__connect.errors.exception.class.name"),
+            "org.apache.kafka.connect.errors.DataException"
+        );
+        assert!(!header(r, "__connect.errors.exception.message").is_empty());
+        assert!(header(r, "__connect.errors.exception.stacktrace").contains("DataException"));
+    }
+
+    let lines = wait_until(LONG, "10 good lines in the sink file", || {
+        let text = fs::read_to_string(&out).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        (lines.len() >= 10).then_some(lines)
+    });
+    let expected: Vec<String> = (0..20).step_by(2).map(|i| format!("{{n={i}}}")).collect();
+    assert_eq!(lines, expected);
+
+    let (code, status) = ferry.rest().get(&format!("/connectors/{name}/status"));
+    assert_eq!(code, 200);
+    assert_eq!(status["tasks"][0]["state"], "RUNNING");
+    let (_, metrics) = ferry.rest().request("GET", "/metrics", None).unwrap();
+    let text = metrics
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| metrics.to_string());
+    assert!(
+        text.contains(&format!(
+            "ferry_task_dlq_records_total{{connector=\"{name}\",task=\"0\"}} 10"
+        )),
+        "{text}"
+    );
+}
+
+#[test]
+fn without_tolerance_the_task_fails_naming_the_record() {
+    let broker = TestBroker::from_env();
+    let topic = broker.unique_topic("bad", 1);
+    broker.produce(
+        &topic,
+        vec![Record::value("{\"ok\":true}"), Record::value("{broken")],
+    );
+    let builder = Ferry::builder(&broker)
+        .worker("consumer.fetch.wait.max.ms", "20")
+        .worker("value.converter.schemas.enable", "false");
+    let out = builder.dir().join("out.txt");
+    let name = unique_name("strict");
+    let ferry = builder
+        .connector_properties(&[
+            ("name", &name),
+            ("connector.class", "FileStreamSink"),
+            ("file", out.to_str().unwrap()),
+            ("topics", &topic),
+        ])
+        .start();
+    let trace = wait_until(LONG, "the task to fail", || {
+        let (_, status) = ferry.rest().get(&format!("/connectors/{name}/status"));
+        (status["tasks"][0]["state"] == "FAILED").then(|| {
+            status["tasks"][0]["trace"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned()
+        })
+    });
+    assert!(
+        trace.contains(&format!("topic '{topic}', partition 0, offset 1")),
+        "{trace}"
+    );
+    assert!(trace.contains("VALUE_CONVERTER"), "{trace}");
+}
