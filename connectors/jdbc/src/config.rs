@@ -1,0 +1,504 @@
+//! The configuration keys of the JDBC connectors, declared once with Confluent's names, types and
+//! defaults (`JdbcSourceConnectorConfig`, `JdbcSinkConfig`), and their parsed forms.
+
+use std::sync::Arc;
+
+use ferry_api::config::ParsedValue;
+use ferry_api::{
+    Config, ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Props, Result, Validator,
+};
+
+use crate::db::ConnectionSettings;
+use crate::dialect::QuoteMode;
+use crate::time::DbTimeZone;
+use crate::types::NumericMapping;
+use crate::url::JdbcUrl;
+
+pub const CONNECTION_URL: &str = "connection.url";
+pub const CONNECTION_USER: &str = "connection.user";
+pub const CONNECTION_PASSWORD: &str = "connection.password";
+pub const CONNECTION_ATTEMPTS: &str = "connection.attempts";
+pub const CONNECTION_BACKOFF: &str = "connection.backoff.ms";
+pub const DIALECT_NAME: &str = "dialect.name";
+pub const DB_TIMEZONE: &str = "db.timezone";
+pub const QUOTE_SQL_IDENTIFIERS: &str = "quote.sql.identifiers";
+pub const TABLE_TYPES: &str = "table.types";
+
+pub const MODE: &str = "mode";
+pub const INCREMENTING_COLUMN: &str = "incrementing.column.name";
+pub const TIMESTAMP_COLUMN: &str = "timestamp.column.name";
+pub const TIMESTAMP_INITIAL: &str = "timestamp.initial";
+pub const TIMESTAMP_DELAY: &str = "timestamp.delay.interval.ms";
+pub const VALIDATE_NON_NULL: &str = "validate.non.null";
+pub const TABLE_WHITELIST: &str = "table.whitelist";
+pub const TABLE_BLACKLIST: &str = "table.blacklist";
+pub const TABLE_INCLUDE_LIST: &str = "table.include.list";
+pub const TABLE_EXCLUDE_LIST: &str = "table.exclude.list";
+pub const SCHEMA_PATTERN: &str = "schema.pattern";
+pub const CATALOG_PATTERN: &str = "catalog.pattern";
+pub const QUERY: &str = "query";
+pub const QUERY_SUFFIX: &str = "query.suffix";
+pub const TOPIC_PREFIX: &str = "topic.prefix";
+pub const POLL_INTERVAL: &str = "poll.interval.ms";
+pub const BATCH_MAX_ROWS: &str = "batch.max.rows";
+pub const TABLE_POLL_INTERVAL: &str = "table.poll.interval.ms";
+pub const NUMERIC_MAPPING: &str = "numeric.mapping";
+/// Task config key: the tables one task reads (Confluent's `tables`).
+pub const TASK_TABLES: &str = "tables";
+
+pub const INSERT_MODE: &str = "insert.mode";
+pub const PK_MODE: &str = "pk.mode";
+pub const PK_FIELDS: &str = "pk.fields";
+pub const FIELDS_WHITELIST: &str = "fields.whitelist";
+pub const FIELDS_INCLUDE_LIST: &str = "fields.include.list";
+pub const TABLE_NAME_FORMAT: &str = "table.name.format";
+pub const AUTO_CREATE: &str = "auto.create";
+pub const AUTO_EVOLVE: &str = "auto.evolve";
+pub const DELETE_ENABLED: &str = "delete.enabled";
+pub const BATCH_SIZE: &str = "batch.size";
+pub const MAX_RETRIES: &str = "max.retries";
+pub const RETRY_BACKOFF: &str = "retry.backoff.ms";
+
+fn key(name: &str, t: ConfigType, default: &str, importance: Importance, doc: &str) -> ConfigKey {
+    ConfigKey::new(name, t)
+        .default(default)
+        .importance(importance)
+        .doc(doc)
+}
+
+/// Keys both connectors share: the connection and SQL habits.
+fn common_def() -> ConfigDef {
+    use ConfigType::*;
+    use Importance::*;
+    ConfigDef::new()
+        .define(
+            ConfigKey::new(CONNECTION_URL, String)
+                .importance(High)
+                .doc("JDBC connection URL: jdbc:mysql://, jdbc:mariadb:// or jdbc:postgresql://")
+                .validator(Validator::Custom(Arc::new(|_, v| match v {
+                    ParsedValue::String(s) => JdbcUrl::parse(s)
+                        .map(|_| ())
+                        .map_err(|e| {
+                            e.message()
+                                .rsplit_once(": ")
+                                .map(|(_, why)| why.to_owned())
+                                .unwrap_or_else(|| e.message().to_owned())
+                        }),
+                    _ => Ok(()),
+                }))),
+        )
+        .define(ConfigKey::new(CONNECTION_USER, String).default_null().importance(High).doc("JDBC connection user."))
+        .define(ConfigKey::new(CONNECTION_PASSWORD, Password).default_null().importance(High).doc("JDBC connection password."))
+        .define(key(CONNECTION_ATTEMPTS, Int, "3", Low, "Maximum number of attempts to retrieve a valid JDBC connection.").validator(Validator::at_least(1.0)))
+        .define(key(CONNECTION_BACKOFF, Long, "10000", Low, "Backoff time in milliseconds between connection attempts."))
+        .define(key(DIALECT_NAME, String, "", Low, "The name of the database dialect; empty picks it from the URL."))
+        .define(
+            key(DB_TIMEZONE, String, "UTC", Medium, "Name of the JDBC timezone used when querying with time-based criteria and writing zone-less timestamps.")
+                .validator(Validator::Custom(Arc::new(|_, v| match v {
+                    ParsedValue::String(s) => DbTimeZone::parse(s).map(|_| ()).map_err(|e| {
+                        e.message().rsplit_once(": ").map(|(_, w)| w.to_owned()).unwrap_or_default()
+                    }),
+                    _ => Ok(()),
+                }))),
+        )
+        .define(key(QUOTE_SQL_IDENTIFIERS, String, "ALWAYS", Medium, "When to quote table names, column names, and other identifiers in SQL statements.").validator(Validator::OneOf(vec!["always", "never"])))
+        .define(key(TABLE_TYPES, List, "TABLE", Low, "By default, the JDBC connector will only detect tables with type TABLE from the source Database."))
+}
+
+/// `JdbcSourceConnector`'s keys.
+pub fn source_config_def() -> ConfigDef {
+    use ConfigType::*;
+    use Importance::*;
+    common_def()
+        .define(ConfigKey::new(MODE, String).importance(High).doc("The mode for updating a table each time it is polled.").validator(Validator::OneOf(vec!["bulk", "timestamp", "incrementing", "timestamp+incrementing"])))
+        .define(key(INCREMENTING_COLUMN, String, "", Medium, "The name of the strictly incrementing column to use to detect new rows."))
+        .define(key(TIMESTAMP_COLUMN, List, "", Medium, "Comma separated list of one or more timestamp columns to detect new or modified rows using the COALESCE SQL function."))
+        .define(ConfigKey::new(TIMESTAMP_INITIAL, Long).default_null().importance(Low).doc("The epoch timestamp used for initial queries that use timestamp criteria. Use -1 to use the current time."))
+        .define(key(TIMESTAMP_DELAY, Long, "0", High, "How long to wait after a row with certain timestamp appears before we include it in the result."))
+        .define(key(VALIDATE_NON_NULL, Boolean, "true", Low, "By default, the JDBC connector will validate that all incrementing and timestamp tables have NOT NULL set for the columns being used as their ID/timestamp."))
+        .define(key(TABLE_WHITELIST, List, "", Medium, "List of tables to include in copying."))
+        .define(key(TABLE_BLACKLIST, List, "", Medium, "List of tables to exclude from copying."))
+        .define(key(TABLE_INCLUDE_LIST, List, "", Medium, "List of tables to include in copying."))
+        .define(key(TABLE_EXCLUDE_LIST, List, "", Medium, "List of tables to exclude from copying."))
+        .define(ConfigKey::new(SCHEMA_PATTERN, String).default_null().importance(Medium).doc("Schema pattern to fetch table metadata from the database (SQL LIKE syntax)."))
+        .define(ConfigKey::new(CATALOG_PATTERN, String).default_null().importance(Medium).doc("Catalog pattern to fetch table metadata from the database (SQL LIKE syntax)."))
+        .define(key(QUERY, String, "", Medium, "If specified, the query to perform to select new or updated rows."))
+        .define(key(QUERY_SUFFIX, String, "", Low, "Suffix to append at the end of the generated query."))
+        .define(ConfigKey::new(TOPIC_PREFIX, String).importance(High).doc("Prefix to prepend to table names to generate the name of the Kafka topic to publish data to, or in the case of a custom query, the full name of the topic to publish to."))
+        .define(key(POLL_INTERVAL, Int, "5000", High, "Frequency in ms to poll for new data in each table."))
+        .define(key(BATCH_MAX_ROWS, Int, "1000", Low, "Maximum number of rows to include in a single batch when polling for new data.").validator(Validator::at_least(1.0)))
+        .define(key(TABLE_POLL_INTERVAL, Long, "60000", Low, "Frequency in ms to poll for new or removed tables."))
+        .define(ConfigKey::new(NUMERIC_MAPPING, String).default_null().importance(Low).doc("Map NUMERIC values by precision and optionally scale to integral or decimal types.").validator(Validator::OneOf(vec!["none", "precision_only", "best_fit", "best_fit_eager_double"])))
+}
+
+/// `JdbcSinkConnector`'s keys (`topics`/`topics.regex` belong to the framework).
+pub fn sink_config_def() -> ConfigDef {
+    use ConfigType::*;
+    use Importance::*;
+    common_def()
+        .define(key(INSERT_MODE, String, "insert", High, "The insertion mode to use.").validator(Validator::OneOf(vec!["insert", "upsert", "update"])))
+        .define(key(PK_MODE, String, "none", High, "The primary key mode.").validator(Validator::OneOf(vec!["none", "kafka", "record_key", "record_value"])))
+        .define(key(PK_FIELDS, List, "", Medium, "List of comma-separated primary key field names. The runtime interpretation of this config depends on the pk.mode."))
+        .define(key(FIELDS_WHITELIST, List, "", Medium, "List of comma-separated record value field names. If empty, all fields from the record value are utilized."))
+        .define(key(FIELDS_INCLUDE_LIST, List, "", Medium, "List of comma-separated record value field names. If empty, all fields from the record value are utilized."))
+        .define(key(TABLE_NAME_FORMAT, String, "${topic}", Medium, "A format string for the destination table name, which may contain '${topic}' as a placeholder for the originating topic name."))
+        .define(key(AUTO_CREATE, Boolean, "false", Medium, "Whether to automatically create the destination table based on record schema if it is found to be missing by issuing CREATE."))
+        .define(key(AUTO_EVOLVE, Boolean, "false", Medium, "Whether to automatically add columns in the table schema when found to be missing relative to the record schema by issuing ALTER."))
+        .define(key(DELETE_ENABLED, Boolean, "false", Medium, "Whether to treat null record values as deletes. Requires pk.mode to be record_key."))
+        .define(key(BATCH_SIZE, Int, "3000", Medium, "Specifies how many records to attempt to batch together for insertion into the destination table, when possible.").validator(Validator::at_least(1.0)))
+        .define(key(MAX_RETRIES, Int, "10", Medium, "The maximum number of times to retry on errors before failing the task.").validator(Validator::at_least(0.0)))
+        .define(key(RETRY_BACKOFF, Int, "3000", Medium, "The time in milliseconds to wait following an error before a retry attempt is made.").validator(Validator::at_least(0.0)))
+}
+
+/// The connection part of a parsed config.
+pub(crate) fn connection_settings(config: &Config) -> Result<ConnectionSettings> {
+    let url = JdbcUrl::parse(config.string(CONNECTION_URL).unwrap_or_default())?;
+    if let Some(d) = config.string(DIALECT_NAME).filter(|d| !d.is_empty()) {
+        let ok = match url.kind {
+            crate::url::DbKind::MySql => d.eq_ignore_ascii_case("MySqlDatabaseDialect"),
+            crate::url::DbKind::Postgres => d.eq_ignore_ascii_case("PostgreSqlDatabaseDialect"),
+        };
+        if !ok {
+            return Err(ConnectError::config(format!(
+                "Invalid value {d} for configuration {DIALECT_NAME}: does not match the {} URL in {CONNECTION_URL}",
+                url.kind
+            )));
+        }
+    }
+    Ok(ConnectionSettings {
+        url,
+        user: config.string(CONNECTION_USER).map(str::to_owned),
+        password: config.password(CONNECTION_PASSWORD).map(str::to_owned),
+        timezone: DbTimeZone::parse(config.string(DB_TIMEZONE).unwrap_or("UTC"))?,
+        attempts: config.int(CONNECTION_ATTEMPTS).max(1) as u32,
+        backoff_ms: config.long(CONNECTION_BACKOFF).max(0) as u64,
+    })
+}
+
+/// The source `mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Bulk,
+    Incrementing,
+    Timestamp,
+    TimestampIncrementing,
+}
+
+/// The source task's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceSettings {
+    pub(crate) connection: ConnectionSettings,
+    pub(crate) mode: Mode,
+    pub(crate) incrementing_column: Option<String>,
+    pub(crate) timestamp_columns: Vec<String>,
+    pub(crate) timestamp_initial: Option<i64>,
+    pub(crate) timestamp_delay_ms: i64,
+    pub(crate) validate_non_null: bool,
+    pub(crate) include: Vec<String>,
+    pub(crate) exclude: Vec<String>,
+    pub(crate) schema_pattern: Option<String>,
+    pub(crate) catalog_pattern: Option<String>,
+    pub(crate) table_types: Vec<String>,
+    pub(crate) query: Option<String>,
+    pub(crate) query_suffix: String,
+    pub(crate) topic_prefix: String,
+    pub(crate) poll_interval_ms: u64,
+    pub(crate) batch_max_rows: usize,
+    pub(crate) table_poll_interval_ms: u64,
+    pub(crate) numeric_mapping: NumericMapping,
+    pub(crate) quote: QuoteMode,
+}
+
+impl SourceSettings {
+    /// Parses and checks the cross-key rules; errors name the keys.
+    pub(crate) fn parse(props: &Props) -> Result<Self> {
+        let c = source_config_def().parse(props)?;
+        let list = |a: &str, b: &str| -> Vec<String> {
+            let mut v = c.list(a).to_vec();
+            v.extend(c.list(b).iter().cloned());
+            v
+        };
+        let mode = match c
+            .string(MODE)
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "bulk" => Mode::Bulk,
+            "incrementing" => Mode::Incrementing,
+            "timestamp" => Mode::Timestamp,
+            _ => Mode::TimestampIncrementing,
+        };
+        let include = list(TABLE_WHITELIST, TABLE_INCLUDE_LIST);
+        let exclude = list(TABLE_BLACKLIST, TABLE_EXCLUDE_LIST);
+        if !include.is_empty() && !exclude.is_empty() {
+            return Err(ConnectError::config(format!(
+                "Only one of {TABLE_WHITELIST}/{TABLE_INCLUDE_LIST} or {TABLE_BLACKLIST}/{TABLE_EXCLUDE_LIST} can be set"
+            )));
+        }
+        let query = c.string(QUERY).filter(|q| !q.is_empty()).map(str::to_owned);
+        if query.is_some() && (!include.is_empty() || !exclude.is_empty()) {
+            return Err(ConnectError::config(format!(
+                "Do not specify table filtering ({TABLE_WHITELIST}, {TABLE_BLACKLIST}) with {QUERY}"
+            )));
+        }
+        let timestamp_columns = c.list(TIMESTAMP_COLUMN).to_vec();
+        if matches!(mode, Mode::Timestamp | Mode::TimestampIncrementing)
+            && timestamp_columns.is_empty()
+        {
+            return Err(ConnectError::config(format!(
+                "Invalid value for configuration {TIMESTAMP_COLUMN}: mode {} requires at least one timestamp column",
+                c.string(MODE).unwrap_or_default()
+            )));
+        }
+        Ok(SourceSettings {
+            connection: connection_settings(&c)?,
+            mode,
+            incrementing_column: c
+                .string(INCREMENTING_COLUMN)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            timestamp_columns,
+            timestamp_initial: match c.value(TIMESTAMP_INITIAL) {
+                Some(ParsedValue::Long(v)) => Some(*v),
+                _ => None,
+            },
+            timestamp_delay_ms: c.long(TIMESTAMP_DELAY).max(0),
+            validate_non_null: c.boolean(VALIDATE_NON_NULL),
+            include,
+            exclude,
+            schema_pattern: c
+                .string(SCHEMA_PATTERN)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            catalog_pattern: c
+                .string(CATALOG_PATTERN)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            table_types: c.list(TABLE_TYPES).to_vec(),
+            query,
+            query_suffix: c.string(QUERY_SUFFIX).unwrap_or_default().to_owned(),
+            topic_prefix: c.string(TOPIC_PREFIX).unwrap_or_default().to_owned(),
+            poll_interval_ms: c.int(POLL_INTERVAL).max(0) as u64,
+            batch_max_rows: c.int(BATCH_MAX_ROWS).max(1) as usize,
+            table_poll_interval_ms: c.long(TABLE_POLL_INTERVAL).max(0) as u64,
+            numeric_mapping: NumericMapping::parse(c.string(NUMERIC_MAPPING)),
+            quote: QuoteMode::parse(c.string(QUOTE_SQL_IDENTIFIERS).unwrap_or("always")),
+        })
+    }
+}
+
+/// `insert.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertMode {
+    Insert,
+    Upsert,
+    Update,
+}
+
+/// `pk.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PkMode {
+    None,
+    Kafka,
+    RecordKey,
+    RecordValue,
+}
+
+impl PkMode {
+    /// The upper-case name Confluent's messages use.
+    pub fn name(self) -> &'static str {
+        match self {
+            PkMode::None => "NONE",
+            PkMode::Kafka => "KAFKA",
+            PkMode::RecordKey => "RECORD_KEY",
+            PkMode::RecordValue => "RECORD_VALUE",
+        }
+    }
+}
+
+/// The sink task's settings.
+#[derive(Debug, Clone)]
+pub(crate) struct SinkSettings {
+    pub(crate) connection: ConnectionSettings,
+    pub(crate) insert_mode: InsertMode,
+    pub(crate) pk_mode: PkMode,
+    pub(crate) pk_fields: Vec<String>,
+    pub(crate) fields_whitelist: Vec<String>,
+    pub(crate) table_name_format: String,
+    pub(crate) auto_create: bool,
+    pub(crate) auto_evolve: bool,
+    pub(crate) delete_enabled: bool,
+    pub(crate) batch_size: usize,
+    pub(crate) max_retries: u32,
+    pub(crate) retry_backoff_ms: u64,
+    pub(crate) quote: QuoteMode,
+    pub(crate) connector_name: String,
+}
+
+impl SinkSettings {
+    /// Parses and checks the cross-key rules; errors name the keys.
+    pub(crate) fn parse(props: &Props) -> Result<Self> {
+        let c = sink_config_def().parse(props)?;
+        let insert_mode = match c
+            .string(INSERT_MODE)
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "upsert" => InsertMode::Upsert,
+            "update" => InsertMode::Update,
+            _ => InsertMode::Insert,
+        };
+        let pk_mode = match c
+            .string(PK_MODE)
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "kafka" => PkMode::Kafka,
+            "record_key" => PkMode::RecordKey,
+            "record_value" => PkMode::RecordValue,
+            _ => PkMode::None,
+        };
+        let delete_enabled = c.boolean(DELETE_ENABLED);
+        if delete_enabled && pk_mode != PkMode::RecordKey {
+            return Err(ConnectError::config(format!(
+                "Invalid value {} for configuration {PK_MODE}: Primary key mode must be 'record_key' when delete support is enabled",
+                c.string(PK_MODE).unwrap_or_default()
+            )));
+        }
+        if insert_mode != InsertMode::Insert && pk_mode == PkMode::None {
+            return Err(ConnectError::config(format!(
+                "Invalid value none for configuration {PK_MODE}: {INSERT_MODE}={} needs primary key columns; set {PK_MODE}",
+                c.string(INSERT_MODE).unwrap_or_default()
+            )));
+        }
+        let pk_fields = c.list(PK_FIELDS).to_vec();
+        if pk_mode == PkMode::Kafka && !pk_fields.is_empty() && pk_fields.len() != 3 {
+            return Err(ConnectError::config(format!(
+                "Invalid value {} for configuration {PK_FIELDS}: PK mode for Kafka coordinates requires exactly three fields (topic, partition, offset)",
+                pk_fields.join(",")
+            )));
+        }
+        let mut fields_whitelist = c.list(FIELDS_WHITELIST).to_vec();
+        fields_whitelist.extend(c.list(FIELDS_INCLUDE_LIST).iter().cloned());
+        Ok(SinkSettings {
+            connection: connection_settings(&c)?,
+            insert_mode,
+            pk_mode,
+            pk_fields,
+            fields_whitelist,
+            table_name_format: c.string(TABLE_NAME_FORMAT).unwrap_or("${topic}").to_owned(),
+            auto_create: c.boolean(AUTO_CREATE),
+            auto_evolve: c.boolean(AUTO_EVOLVE),
+            delete_enabled,
+            batch_size: c.int(BATCH_SIZE).max(1) as usize,
+            max_retries: c.int(MAX_RETRIES).max(0) as u32,
+            retry_backoff_ms: c.int(RETRY_BACKOFF).max(0) as u64,
+            quote: QuoteMode::parse(c.string(QUOTE_SQL_IDENTIFIERS).unwrap_or("always")),
+            connector_name: props.get("name").cloned().unwrap_or_default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> Props {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn source_parses_confluent_keys() {
+        let s = SourceSettings::parse(&props(&[
+            ("connection.url", "jdbc:mysql://h/db"),
+            ("connection.password", "secret"),
+            ("mode", "timestamp+incrementing "),
+            ("timestamp.column.name", "updated_at, created_at"),
+            ("incrementing.column.name", "id"),
+            ("table.whitelist", "a, b"),
+            ("topic.prefix", "mysql-"),
+            ("numeric.mapping", "BEST_FIT"),
+            ("validate.non.null", "false"),
+        ]))
+        .unwrap();
+        assert_eq!(s.mode, Mode::TimestampIncrementing);
+        assert_eq!(s.timestamp_columns, ["updated_at", "created_at"]);
+        assert_eq!(s.include, ["a", "b"]);
+        assert_eq!(s.batch_max_rows, 1000);
+        assert_eq!(s.poll_interval_ms, 5000);
+        assert_eq!(s.numeric_mapping, NumericMapping::BestFit);
+        assert_eq!(s.connection.password.as_deref(), Some("secret"));
+        assert!(!s.validate_non_null);
+    }
+
+    #[test]
+    fn source_errors_name_keys() {
+        let base = [
+            ("connection.url", "jdbc:postgresql://h/db"),
+            ("topic.prefix", "p"),
+        ];
+        let table: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (vec![("mode", "nope")], "Invalid value nope for configuration mode: String must be one of (case insensitive): bulk, timestamp, incrementing, timestamp+incrementing"),
+            (vec![("mode", "timestamp")], "Invalid value for configuration timestamp.column.name: mode timestamp requires at least one timestamp column"),
+            (vec![("mode", "bulk"), ("table.whitelist", "a"), ("table.blacklist", "b")], "Only one of table.whitelist/table.include.list or table.blacklist/table.exclude.list can be set"),
+            (vec![("mode", "bulk"), ("connection.url", "jdbc:sqlserver://h")], "Invalid value jdbc:sqlserver://h for configuration connection.url"),
+            (vec![("mode", "bulk"), ("db.timezone", "Mars/Base")], "Invalid value Mars/Base for configuration db.timezone"),
+        ];
+        for (extra, msg) in table {
+            let mut p = props(&base);
+            p.extend(props(&extra));
+            let err = SourceSettings::parse(&p).unwrap_err();
+            assert!(err.message().starts_with(msg), "{extra:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn sink_cross_key_rules() {
+        let base = [("connection.url", "jdbc:postgresql://h/db")];
+        let ok = SinkSettings::parse(&props(&base)).unwrap();
+        assert_eq!(
+            (ok.insert_mode, ok.pk_mode, ok.batch_size, ok.max_retries),
+            (InsertMode::Insert, PkMode::None, 3000, 10)
+        );
+        let table: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (
+                vec![("delete.enabled", "true"), ("pk.mode", "record_value")],
+                "Primary key mode must be 'record_key' when delete support is enabled",
+            ),
+            (
+                vec![("insert.mode", "upsert")],
+                "insert.mode=upsert needs primary key columns",
+            ),
+            (
+                vec![("pk.mode", "kafka"), ("pk.fields", "a,b")],
+                "requires exactly three fields",
+            ),
+        ];
+        for (extra, msg) in table {
+            let mut p = props(&base);
+            p.extend(props(&extra));
+            let err = SinkSettings::parse(&p).unwrap_err();
+            assert!(err.message().contains(msg), "{extra:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn validate_hides_the_password() {
+        let values = sink_config_def().validate(&props(&[
+            ("connection.url", "jdbc:mysql://h/db"),
+            ("connection.password", "pw"),
+        ]));
+        let pw = values
+            .iter()
+            .find(|v| v.name == CONNECTION_PASSWORD)
+            .unwrap();
+        assert_eq!(pw.value.as_deref(), Some("[hidden]"));
+        assert!(values.iter().all(|v| v.errors.is_empty()), "{values:?}");
+    }
+}

@@ -1,0 +1,261 @@
+//! The MySQL/MariaDB side of [`super::Db`], over mysql_async (binary protocol: typed values).
+
+use mysql_async::consts::{ColumnFlags, ColumnType};
+use mysql_async::prelude::Queryable;
+use mysql_async::{Column, Conn, OptsBuilder, Params, Row, Value as MyValue};
+
+use ferry_api::{ConnectError, Decimal, Result};
+
+use crate::time::{days_from_civil, Civil, DbTimeZone};
+use crate::types::{Cell, ColumnMeta, SqlType};
+use crate::url::JdbcUrl;
+
+/// The binary character set number: BINARY/VARBINARY/BLOB columns carry it.
+const BINARY_CHARSET: u16 = 63;
+
+/// An open MySQL/MariaDB connection.
+pub struct MySqlDb {
+    conn: Conn,
+    tz: DbTimeZone,
+}
+
+impl std::fmt::Debug for MySqlDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MySqlDb")
+            .field("id", &self.conn.id())
+            .finish()
+    }
+}
+
+fn err(e: mysql_async::Error) -> ConnectError {
+    let lost = matches!(e, mysql_async::Error::Io(_) | mysql_async::Error::Driver(_));
+    super::driver_error(e, lost)
+}
+
+impl MySqlDb {
+    pub(super) async fn connect(
+        url: &JdbcUrl,
+        user: Option<&str>,
+        password: Option<&str>,
+        tz: DbTimeZone,
+    ) -> Result<MySqlDb> {
+        let db = (!url.database.is_empty()).then(|| url.database.clone());
+        let opts = OptsBuilder::default()
+            .ip_or_hostname(url.host.clone())
+            .tcp_port(url.port)
+            .user(user)
+            .pass(password)
+            .db_name(db)
+            .prefer_socket(false);
+        let conn = Conn::new(opts).await.map_err(|e| {
+            let lost = !matches!(e, mysql_async::Error::Server(_));
+            super::driver_error(e, lost).context(format!(
+                "cannot connect to MySQL at {}:{}",
+                url.host, url.port
+            ))
+        })?;
+        Ok(MySqlDb { conn, tz })
+    }
+
+    pub(super) async fn simple(&mut self, sql: &str) -> Result<()> {
+        self.conn.query_drop(sql).await.map_err(err)
+    }
+
+    fn params(&self, params: &[Cell]) -> Params {
+        if params.is_empty() {
+            return Params::Empty;
+        }
+        Params::Positional(params.iter().map(|c| self.to_mysql(c)).collect())
+    }
+
+    pub(super) async fn execute(&mut self, sql: &str, params: &[Cell]) -> Result<u64> {
+        let p = self.params(params);
+        self.conn.exec_drop(sql, p).await.map_err(err)?;
+        Ok(self.conn.affected_rows())
+    }
+
+    pub(super) async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<super::Rows> {
+        let p = self.params(params);
+        let rows: Vec<Row> = self.conn.exec(sql, p).await.map_err(err)?;
+        let tz = self.tz;
+        rows.into_iter()
+            .map(|row| {
+                let columns = row.columns();
+                row.unwrap()
+                    .into_iter()
+                    .zip(columns.iter())
+                    .map(|(v, c)| from_mysql(v, c, tz))
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub(super) async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnMeta>> {
+        let stmt = self.conn.prep(sql).await.map_err(err)?;
+        let out = stmt.columns().iter().map(column_meta).collect();
+        self.conn.close(stmt).await.map_err(err)?;
+        Ok(out)
+    }
+
+    fn to_mysql(&self, cell: &Cell) -> MyValue {
+        let civil = |us: i64| {
+            let c = Civil::from_micros(us);
+            MyValue::Date(
+                c.year as u16,
+                c.month as u8,
+                c.day as u8,
+                c.hour as u8,
+                c.minute as u8,
+                c.second as u8,
+                c.micros,
+            )
+        };
+        match cell {
+            Cell::Null => MyValue::NULL,
+            Cell::Bool(b) => MyValue::Int(*b as i64),
+            Cell::Int(i) => MyValue::Int(*i),
+            Cell::UInt(u) => MyValue::UInt(*u),
+            Cell::Float(f) => MyValue::Double(*f),
+            Cell::Text(s) => MyValue::Bytes(s.clone().into_bytes()),
+            Cell::Bytes(b) => MyValue::Bytes(b.to_vec()),
+            Cell::Decimal(d) => MyValue::Bytes(d.to_string().into_bytes()),
+            Cell::Date(d) => civil(*d as i64 * crate::time::MICROS_PER_DAY),
+            Cell::Time(us) => {
+                let neg = *us < 0;
+                let a = us.unsigned_abs();
+                let secs = a / 1_000_000;
+                MyValue::Time(
+                    neg,
+                    (secs / 86_400) as u32,
+                    (secs / 3600 % 24) as u8,
+                    (secs / 60 % 60) as u8,
+                    (secs % 60) as u8,
+                    (a % 1_000_000) as u32,
+                )
+            }
+            Cell::Timestamp(us) => civil(self.tz.utc_to_wall(*us)),
+            Cell::Array(_) => MyValue::NULL,
+        }
+    }
+}
+
+/// A result-set column's type, for query mode.
+fn column_meta(c: &Column) -> ColumnMeta {
+    let flags = c.flags();
+    let unsigned = flags.contains(ColumnFlags::UNSIGNED_FLAG);
+    let binary = c.character_set() == BINARY_CHARSET;
+    use ColumnType::*;
+    let sql_type = match c.column_type() {
+        MYSQL_TYPE_TINY => SqlType::TinyInt { unsigned },
+        MYSQL_TYPE_SHORT => SqlType::SmallInt { unsigned },
+        MYSQL_TYPE_INT24 => SqlType::Integer { unsigned: false },
+        MYSQL_TYPE_LONG => SqlType::Integer { unsigned },
+        MYSQL_TYPE_LONGLONG => SqlType::BigInt { unsigned },
+        MYSQL_TYPE_FLOAT => SqlType::Real,
+        MYSQL_TYPE_DOUBLE => SqlType::Double,
+        MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => {
+            let scale = c.decimals() as u32;
+            // column_length counts the sign and the point.
+            let precision = c
+                .column_length()
+                .saturating_sub(u32::from(scale > 0) + u32::from(!unsigned));
+            SqlType::Numeric {
+                precision,
+                scale: scale as i32,
+            }
+        }
+        MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE => SqlType::Date,
+        MYSQL_TYPE_YEAR => SqlType::Year,
+        MYSQL_TYPE_TIME | MYSQL_TYPE_TIME2 => SqlType::Time,
+        MYSQL_TYPE_DATETIME
+        | MYSQL_TYPE_DATETIME2
+        | MYSQL_TYPE_TIMESTAMP
+        | MYSQL_TYPE_TIMESTAMP2 => SqlType::Timestamp,
+        MYSQL_TYPE_BIT if c.column_length() == 1 => SqlType::Bit,
+        MYSQL_TYPE_BIT => SqlType::Binary,
+        MYSQL_TYPE_JSON | MYSQL_TYPE_ENUM | MYSQL_TYPE_SET => SqlType::Text,
+        MYSQL_TYPE_VARCHAR
+        | MYSQL_TYPE_VAR_STRING
+        | MYSQL_TYPE_STRING
+        | MYSQL_TYPE_TINY_BLOB
+        | MYSQL_TYPE_MEDIUM_BLOB
+        | MYSQL_TYPE_LONG_BLOB
+        | MYSQL_TYPE_BLOB => {
+            if binary {
+                SqlType::Binary
+            } else {
+                SqlType::Text
+            }
+        }
+        other => SqlType::Unsupported(format!("{other:?}")),
+    };
+    ColumnMeta {
+        name: c.name_str().into_owned(),
+        sql_type,
+        nullable: !flags.contains(ColumnFlags::NOT_NULL_FLAG),
+        auto_increment: flags.contains(ColumnFlags::AUTO_INCREMENT_FLAG),
+    }
+}
+
+/// A binary-protocol value as a cell, typed by its column.
+fn from_mysql(v: MyValue, c: &Column, tz: DbTimeZone) -> Result<Cell> {
+    use ColumnType::*;
+    Ok(match v {
+        MyValue::NULL => Cell::Null,
+        MyValue::Int(i) if c.column_type() == MYSQL_TYPE_YEAR => {
+            Cell::Date(days_from_civil(i, 1, 1) as i32)
+        }
+        MyValue::Int(i) => Cell::Int(i),
+        MyValue::UInt(u) => Cell::UInt(u),
+        MyValue::Float(f) => Cell::Float(f as f64),
+        MyValue::Double(f) => Cell::Float(f),
+        MyValue::Date(y, m, d, h, mi, s, us) => {
+            if matches!(c.column_type(), MYSQL_TYPE_DATE | MYSQL_TYPE_NEWDATE) {
+                Cell::Date(days_from_civil(y as i64, m as u32, d as u32) as i32)
+            } else if m == 0 || d == 0 {
+                // MySQL's zero date has no instant; JDBC's zeroDateTimeBehavior=CONVERT_TO_NULL.
+                Cell::Null
+            } else {
+                let wall = Civil {
+                    year: y as i64,
+                    month: m as u32,
+                    day: d as u32,
+                    hour: h as u32,
+                    minute: mi as u32,
+                    second: s as u32,
+                    micros: us,
+                }
+                .to_micros();
+                Cell::Timestamp(tz.wall_to_utc(wall))
+            }
+        }
+        MyValue::Time(neg, days, h, m, s, us) => {
+            let a = ((days as i64 * 24 + h as i64) * 3600 + m as i64 * 60 + s as i64) * 1_000_000
+                + us as i64;
+            Cell::Time(if neg { -a } else { a })
+        }
+        MyValue::Bytes(b) => match c.column_type() {
+            MYSQL_TYPE_DECIMAL | MYSQL_TYPE_NEWDECIMAL => {
+                let s = String::from_utf8_lossy(&b);
+                Cell::Decimal(Decimal::parse(&s).ok_or_else(|| {
+                    ConnectError::data(format!(
+                        "column {} returned a DECIMAL that does not parse: {s}",
+                        c.name_str()
+                    ))
+                })?)
+            }
+            MYSQL_TYPE_BIT if c.column_length() == 1 => {
+                Cell::Int(b.first().copied().unwrap_or(0) as i64)
+            }
+            MYSQL_TYPE_BIT => Cell::Bytes(b.into()),
+            MYSQL_TYPE_JSON | MYSQL_TYPE_ENUM | MYSQL_TYPE_SET => {
+                Cell::Text(String::from_utf8_lossy(&b).into_owned())
+            }
+            _ if c.character_set() == BINARY_CHARSET => Cell::Bytes(b.into()),
+            _ => Cell::Text(match String::from_utf8(b) {
+                Ok(s) => s,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            }),
+        },
+    })
+}

@@ -1,0 +1,304 @@
+//! The PostgreSQL side of [`super::Db`], over tokio-postgres. Results are read in binary and
+//! decoded by `pg_binary`; parameters are sent in *text* format, so that one rendering of a cell
+//! (`text_of`) serves every column type, the server parsing it as the column's own type, and the
+//! same rendering feeds `COPY … FROM STDIN`.
+
+use std::error::Error as StdError;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::SinkExt;
+use tokio_postgres::types::{to_sql_checked, Format, FromSql, IsNull, ToSql, Type};
+use tokio_postgres::{Client, NoTls, Row};
+
+use ferry_api::{ConnectError, Result};
+
+use super::pg_binary;
+use crate::dialect::postgres::pg_type_by_name;
+use crate::time::{Civil, DbTimeZone, MICROS_PER_DAY};
+use crate::types::{Cell, ColumnMeta};
+use crate::url::JdbcUrl;
+
+/// An open PostgreSQL connection; its connection future runs on a spawned task.
+#[derive(Debug)]
+pub struct PgDb {
+    client: Client,
+    tz: DbTimeZone,
+    driver: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+fn err(e: tokio_postgres::Error) -> ConnectError {
+    let lost = e.is_closed() || e.as_db_error().is_none();
+    let msg = match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.code().code(), db.message()),
+        None => e.to_string(),
+    };
+    let base = if lost {
+        ConnectError::retriable(msg)
+    } else {
+        ConnectError::external(msg)
+    };
+    base.with_source(e)
+}
+
+/// Any column read raw; decoded by `pg_binary`.
+struct Raw<'a>(&'a [u8]);
+
+impl<'a> FromSql<'a> for Raw<'a> {
+    fn from_sql(
+        _: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn StdError + Sync + Send>> {
+        Ok(Raw(raw))
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// A parameter in text format (NULL when `None`): the server parses it as the parameter's type.
+#[derive(Debug)]
+struct TextParam(Option<Bytes>);
+
+impl ToSql for TextParam {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        match &self.0 {
+            None => Ok(IsNull::Yes),
+            Some(b) => {
+                out.put_slice(b);
+                Ok(IsNull::No)
+            }
+        }
+    }
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+    fn encode_format(&self, _ty: &Type) -> Format {
+        Format::Text
+    }
+    to_sql_checked!();
+}
+
+/// A cell in PostgreSQL's text input syntax; `None` for NULL. Timestamps are written as wall
+/// time in the session zone (`db.timezone`), which both `timestamp` and `timestamptz` accept.
+pub(crate) fn text_of(cell: &Cell, tz: DbTimeZone) -> Option<Bytes> {
+    let s = match cell {
+        Cell::Null => return None,
+        Cell::Bool(b) => (if *b { "t" } else { "f" }).to_owned(),
+        Cell::Int(i) => i.to_string(),
+        Cell::UInt(u) => u.to_string(),
+        Cell::Float(f) if f.is_nan() => "NaN".to_owned(),
+        Cell::Float(f) if f.is_infinite() => {
+            (if *f > 0.0 { "Infinity" } else { "-Infinity" }).to_owned()
+        }
+        Cell::Float(f) => format!("{f:?}"),
+        Cell::Text(s) => return Some(Bytes::from(s.clone().into_bytes())),
+        Cell::Bytes(b) => {
+            let mut s = String::with_capacity(2 + b.len() * 2);
+            s.push_str("\\x");
+            for x in b.iter() {
+                s.push_str(&format!("{x:02x}"));
+            }
+            s
+        }
+        Cell::Decimal(d) => d.to_string(),
+        Cell::Date(d) => Civil::from_micros(*d as i64 * MICROS_PER_DAY).date_text(),
+        Cell::Time(us) => Civil::from_micros(*us).time_text(),
+        Cell::Timestamp(us) => {
+            let c = Civil::from_micros(tz.utc_to_wall(*us));
+            format!("{} {}", c.date_text(), c.time_text())
+        }
+        Cell::Array(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .map(|c| match text_of(c, tz) {
+                    None => "NULL".to_owned(),
+                    Some(b) => {
+                        let s = String::from_utf8_lossy(&b)
+                            .replace('\\', "\\\\")
+                            .replace('"', "\\\"");
+                        format!("\"{s}\"")
+                    }
+                })
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+    };
+    Some(Bytes::from(s.into_bytes()))
+}
+
+/// Appends one field of a text-format COPY row (`\N` for NULL, backslash escapes).
+pub(crate) fn copy_field(out: &mut Vec<u8>, cell: &Cell, tz: DbTimeZone) {
+    match text_of(cell, tz) {
+        None => out.extend_from_slice(b"\\N"),
+        Some(b) => {
+            for &c in b.iter() {
+                match c {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(c),
+                }
+            }
+        }
+    }
+}
+
+impl PgDb {
+    pub(super) async fn connect(
+        url: &JdbcUrl,
+        user: Option<&str>,
+        password: Option<&str>,
+        tz: DbTimeZone,
+    ) -> Result<PgDb> {
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host(&url.host)
+            .port(url.port)
+            .application_name("ferry-jdbc");
+        if !url.database.is_empty() {
+            config.dbname(&url.database);
+        }
+        config.user(user.unwrap_or("postgres"));
+        if let Some(p) = password {
+            config.password(p);
+        }
+        if let Some(schema) = url.param("currentSchema") {
+            config.options(format!("-c search_path={schema}"));
+        }
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
+            err(e).context(format!(
+                "cannot connect to PostgreSQL at {}:{}",
+                url.host, url.port
+            ))
+        })?;
+        let driver = tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!("PostgreSQL connection closed: {e}");
+            }
+        });
+        Ok(PgDb { client, tz, driver })
+    }
+
+    pub(super) async fn simple(&mut self, sql: &str) -> Result<()> {
+        self.client.batch_execute(sql).await.map_err(err)
+    }
+
+    fn params(&self, params: &[Cell]) -> Vec<TextParam> {
+        params
+            .iter()
+            .map(|c| TextParam(text_of(c, self.tz)))
+            .collect()
+    }
+
+    pub(super) async fn execute(&mut self, sql: &str, params: &[Cell]) -> Result<u64> {
+        let p = self.params(params);
+        let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|x| x as &(dyn ToSql + Sync)).collect();
+        self.client.execute(sql, &refs).await.map_err(err)
+    }
+
+    pub(super) async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<super::Rows> {
+        let p = self.params(params);
+        let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|x| x as &(dyn ToSql + Sync)).collect();
+        let rows: Vec<Row> = self.client.query(sql, &refs).await.map_err(err)?;
+        let tz = self.tz;
+        rows.iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| {
+                        let raw: Option<Raw<'_>> = row.try_get(i).map_err(err)?;
+                        match raw {
+                            None => Ok(Cell::Null),
+                            Some(Raw(b)) => pg_binary::decode(row.columns()[i].type_(), b, tz),
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    pub(super) async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnMeta>> {
+        let stmt = self.client.prepare(sql).await.map_err(err)?;
+        Ok(stmt
+            .columns()
+            .iter()
+            .map(|c| {
+                // NUMERIC(p,s) typmod = ((p << 16) | s) + 4; -1 when unconstrained.
+                let m = c.type_modifier();
+                let (p, s) = if m >= 4 {
+                    ((((m - 4) >> 16) & 0xffff) as u32, ((m - 4) & 0xffff) as i32)
+                } else {
+                    (0, 0)
+                };
+                let name = match c.type_().kind() {
+                    tokio_postgres::types::Kind::Array(e) => format!("_{}", e.name()),
+                    tokio_postgres::types::Kind::Enum(_) => "text".to_owned(),
+                    _ => c.type_().name().to_owned(),
+                };
+                ColumnMeta {
+                    name: c.name().to_owned(),
+                    sql_type: pg_type_by_name(&name, p, s),
+                    // The wire protocol does not say; unknown is nullable (as pgjdbc reports
+                    // for computed columns).
+                    nullable: true,
+                    auto_increment: false,
+                }
+            })
+            .collect())
+    }
+
+    pub(super) async fn copy_in(&mut self, sql: &str, payload: Vec<u8>) -> Result<u64> {
+        let sink = self.client.copy_in::<_, Bytes>(sql).await.map_err(err)?;
+        futures_util::pin_mut!(sink);
+        sink.send(Bytes::from(payload)).await.map_err(err)?;
+        sink.as_mut().finish().await.map_err(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_api::Decimal;
+
+    #[test]
+    fn text_rendering_and_copy_escapes() {
+        let tz = DbTimeZone::UTC;
+        let table: Vec<(Cell, Option<&str>)> = vec![
+            (Cell::Null, None),
+            (Cell::Bool(true), Some("t")),
+            (Cell::Float(1.5), Some("1.5")),
+            (Cell::Float(1e20), Some("1e20")),
+            (
+                Cell::Bytes(Bytes::from_static(b"\x00\xff")),
+                Some("\\x00ff"),
+            ),
+            (Cell::Decimal(Decimal::new(-1205, 2)), Some("-12.05")),
+            (Cell::Date(0), Some("1970-01-01")),
+            (Cell::Time(3_723_000_001), Some("01:02:03.000001")),
+            (Cell::Timestamp(1_000), Some("1970-01-01 00:00:00.001000")),
+            (
+                Cell::Array(vec![Cell::Text("a\"b".into()), Cell::Null]),
+                Some("{\"a\\\"b\",NULL}"),
+            ),
+        ];
+        for (cell, want) in table {
+            let got = text_of(&cell, tz);
+            assert_eq!(got.as_deref(), want.map(str::as_bytes), "{cell:?}");
+        }
+        let mut out = Vec::new();
+        copy_field(&mut out, &Cell::Text("a\tb\\c\n".into()), tz);
+        out.push(b'\t');
+        copy_field(&mut out, &Cell::Null, tz);
+        assert_eq!(out, b"a\\tb\\\\c\\n\t\\N");
+    }
+}
