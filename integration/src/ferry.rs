@@ -196,12 +196,13 @@ impl Ferry {
         }
     }
 
-    /// Polls `GET /` until it answers 200. Panics with the log if the process
+    /// Polls `GET /health` until it answers 200 (start-up complete: stored and
+    /// command-line connectors created). Panics with the log if the process
     /// exits first or the deadline passes.
     pub fn wait_ready(&mut self) {
         wait_until(
             DEFAULT_TIMEOUT,
-            "ferry's REST API to answer GET / with 200",
+            "ferry's REST API to answer GET /health with 200",
             || {
                 if !self.is_running() {
                     panic!(
@@ -209,7 +210,7 @@ impl Ferry {
                         self.log()
                     );
                 }
-                matches!(self.rest.request("GET", "/", None), Ok((200, _))).then_some(())
+                matches!(self.rest.request("GET", "/health", None), Ok((200, _))).then_some(())
             },
         );
     }

@@ -155,3 +155,60 @@ fn without_tolerance_the_task_fails_naming_the_record() {
     );
     assert!(trace.contains("VALUE_CONVERTER"), "{trace}");
 }
+
+#[test]
+fn failed_tasks_restart_automatically_when_enabled() {
+    let broker = TestBroker::from_env();
+    let topic = broker.unique_topic("autorestart", 1);
+    broker.produce_values(&topic, &["\"one\"", "\"two\""]);
+    let builder = Ferry::builder(&broker)
+        .worker("consumer.fetch.wait.max.ms", "20")
+        .worker("offset.flush.interval.ms", "200")
+        .worker("ferry.auto.restart.enable", "true")
+        .worker("ferry.auto.restart.initial.delay.ms", "100")
+        .worker("ferry.auto.restart.max.delay.ms", "400")
+        .worker("value.converter.schemas.enable", "false");
+    // The sink's directory does not exist yet: the task fails until it does.
+    let dir = builder.dir().join("later");
+    let out = dir.join("out.txt");
+    let name = unique_name("phoenix");
+    let ferry = builder
+        .connector_properties(&[
+            ("name", &name),
+            ("connector.class", "FileStreamSink"),
+            ("file", out.to_str().unwrap()),
+            ("topics", &topic),
+        ])
+        .start();
+    let trace = wait_until(LONG, "a FAILED task with a scheduled restart", || {
+        let (_, status) = ferry.rest().get(&format!("/connectors/{name}/status"));
+        let trace = status["tasks"][0]["trace"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        (status["tasks"][0]["state"] == "FAILED" && trace.contains("automatic restart"))
+            .then_some(trace)
+    });
+    assert!(trace.contains("Ferry: automatic restart #"), "{trace}");
+    fs::create_dir_all(&dir).unwrap();
+    let lines = wait_until(LONG, "both records in the sink file", || {
+        let text = fs::read_to_string(&out).unwrap_or_default();
+        (text.lines().count() >= 2).then_some(text)
+    });
+    assert_eq!(lines, "one\ntwo\n");
+    let (_, status) = ferry.rest().get(&format!("/connectors/{name}/status"));
+    assert_eq!(status["tasks"][0]["state"], "RUNNING");
+    let (_, metrics) = ferry.rest().request("GET", "/metrics", None).unwrap();
+    let text = metrics.as_str().unwrap_or_default().to_owned();
+    let restarts: u64 = text
+        .lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "ferry_task_auto_restarts_total{{connector=\"{name}\""
+            ))
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(restarts >= 1, "{text}");
+}

@@ -208,7 +208,6 @@ fn broker_cluster_id(broker: &TestBroker) -> String {
 /// lookup: an early answer carries `"kafka_cluster_id": null` (a client polling from start-up,
 /// as the harness does, sees it at once; a plain `start()` sees it in about 1 run of 10).
 #[test]
-#[ignore = "ferry bug: GET / can answer 200 with \"kafka_cluster_id\": null while a background lookup runs"]
 fn root_reports_the_cluster_id_from_the_first_answer() {
     let broker = TestBroker::from_env();
     let cluster_id = broker_cluster_id(&broker);
@@ -597,7 +596,6 @@ fn unknown_connector_is_404_connector_not_found() {
 /// `NotFoundException("No status found for connector " + name)` in `AbstractHerder.connectorStatus`
 /// — the message scripts around Connect test for.
 #[test]
-#[ignore = "ferry bug: GET /connectors/{unknown}/status says \"Connector x not found\", Connect says \"No status found for connector x\""]
 fn unknown_connector_status_is_404_no_status_found() {
     let broker = TestBroker::from_env();
     let ferry = worker(&broker).start();

@@ -4,6 +4,7 @@
 //! It depends on the plugin API and on the shared transform/converter machinery, never on a
 //! specific connector: the binary hands it the list of bundled plugins ([`plugins::Plugins`]).
 
+pub mod auto_restart;
 pub mod config_providers;
 pub mod connector_config;
 pub mod connector_validation;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::*;
+use crate::auto_restart::{Decision, RestartPolicy, RestartTracker};
 use crate::config_providers::ConfigProviders;
 use crate::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
 use crate::offset_store::OffsetWrite;
@@ -152,7 +153,93 @@ impl StandaloneHerder {
                 }
             }
         });
+        let weak: Weak<Self> = Arc::downgrade(&herder);
+        tokio::spawn(async move {
+            let mut tasks: RestartTracker<TaskId> = RestartTracker::default();
+            let mut connectors: RestartTracker<String> = RestartTracker::default();
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+            loop {
+                tick.tick().await;
+                let Some(h) = weak.upgrade() else { break };
+                h.auto_restart_tick(&mut connectors, &mut tasks).await;
+            }
+        });
         Ok(herder)
+    }
+
+    /// Restarts FAILED connectors and tasks whose connector (or the worker) enables
+    /// `ferry.auto.restart.enable`, with exponential backoff (see [`crate::auto_restart`]).
+    async fn auto_restart_tick(
+        &self,
+        connectors: &mut RestartTracker<String>,
+        tasks: &mut RestartTracker<TaskId>,
+    ) {
+        let now = std::time::Instant::now();
+        let plan: Vec<(String, RestartPolicy)> = {
+            let state = self.state.lock().await;
+            state
+                .connectors
+                .iter()
+                .map(|(n, e)| {
+                    (
+                        n.clone(),
+                        RestartPolicy::resolve(self.ctx.config.originals(), &e.config),
+                    )
+                })
+                .collect()
+        };
+        connectors.retain(|n| plan.iter().any(|(p, _)| p == n));
+        tasks.retain(|id| plan.iter().any(|(p, _)| *p == id.connector));
+        for (name, policy) in plan {
+            if !policy.enabled {
+                continue;
+            }
+            if let Some(s) = self.ctx.status.connector(&name) {
+                match connectors.observe(&name, s.state, &policy, now) {
+                    Decision::Scheduled(delay, attempt) => {
+                        let trace = format!(
+                            "{}\nFerry: automatic restart #{attempt} of the connector in {} ms",
+                            s.trace.unwrap_or_default(),
+                            delay.as_millis()
+                        );
+                        self.ctx
+                            .status
+                            .put_connector(&name, State::Failed, Some(trace));
+                    }
+                    Decision::RestartNow => {
+                        tracing::info!(connector = %name, "automatic restart of the failed connector");
+                        let _ = self.restart_connector(&name, false, false).await;
+                    }
+                    Decision::Wait => {}
+                }
+            }
+            for (task, s) in self.ctx.status.tasks_of(&name) {
+                let id = TaskId {
+                    connector: name.clone(),
+                    task,
+                };
+                match tasks.observe(&id, s.state, &policy, now) {
+                    Decision::Scheduled(delay, attempt) => {
+                        let trace = format!(
+                            "{}\nFerry: automatic restart #{attempt} of the task in {} ms",
+                            s.trace.unwrap_or_default(),
+                            delay.as_millis()
+                        );
+                        self.ctx.status.put_task(&id, State::Failed, Some(trace));
+                    }
+                    Decision::RestartNow => {
+                        tracing::info!(task = %id, "automatic restart of the failed task");
+                        self.ctx
+                            .metrics
+                            .task(&id)
+                            .auto_restarts
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let _ = self.restart_task(&name, task).await;
+                    }
+                    Decision::Wait => {}
+                }
+            }
+        }
     }
 
     /// Restores connectors stored by an earlier run, then applies `cli_connectors` (which replace
@@ -643,10 +730,9 @@ impl Herder for StandaloneHerder {
 
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
         let state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.connectors.get(name).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for connector {name}"))
+        })?;
         Ok(self.status_of(name, entry))
     }
 

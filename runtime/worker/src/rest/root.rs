@@ -13,16 +13,25 @@ pub const CONNECT_VERSION: &str = "3.9.0";
 
 /// `GET /`: `{"version","commit","kafka_cluster_id"}`. `commit` names the Ferry build, since
 /// there is no Kafka commit to report.
+///
+/// Connect learns the cluster id before it serves any request; Ferry serves REST at once (so
+/// `/health` can say "starting") and looks the id up in the background, so this answer waits for
+/// it (up to 10 s) rather than ever reporting `null`.
 pub(crate) async fn server_info(State(s): State<AppState>) -> Response {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut cluster_id = s.herder.kafka_cluster_id();
+    while cluster_id.is_none() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        cluster_id = s.herder.kafka_cluster_id();
+    }
     Json(json!({
         "version": CONNECT_VERSION,
         "commit": concat!("ferry-", env!("CARGO_PKG_VERSION")),
-        "kafka_cluster_id": s.herder.kafka_cluster_id(),
+        "kafka_cluster_id": cluster_id,
     }))
     .into_response()
 }
 
-/// `GET /health` (KIP-1017): 200 once the herder finished start-up, 503 before.
 /// `GET /metrics` (Ferry extension): Prometheus text exposition format.
 pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
     (
@@ -35,6 +44,7 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
+/// `GET /health` (KIP-1017): 200 once the herder finished start-up, 503 before.
 pub(crate) async fn health(State(s): State<AppState>) -> Response {
     if s.herder.is_ready() {
         Json(json!({
