@@ -212,3 +212,51 @@ fn failed_tasks_restart_automatically_when_enabled() {
         .unwrap_or(0);
     assert!(restarts >= 1, "{text}");
 }
+
+#[test]
+fn source_dead_letter_queue_is_opt_in_and_keeps_failed_records() {
+    let broker = TestBroker::from_env();
+    let topic = broker.unique_topic("numbers", 1);
+    let dlq = unique_name("source-dlq");
+    let builder = Ferry::builder(&broker).worker("value.converter.schemas.enable", "false");
+    let input = builder.dir().join("in.txt");
+    fs::write(&input, "1\nx\n2\n").unwrap();
+    let _ferry = builder
+        .connector_properties(&[
+            ("name", &unique_name("numbers")),
+            ("connector.class", "FileStreamSource"),
+            ("file", input.to_str().unwrap()),
+            ("topic", &topic),
+            ("transforms", "toInt"),
+            (
+                "transforms.toInt.type",
+                "org.apache.kafka.connect.transforms.Cast$Value",
+            ),
+            ("transforms.toInt.spec", "int32"),
+            ("errors.tolerance", "all"),
+            ("errors.deadletterqueue.topic.name", &dlq),
+            ("errors.deadletterqueue.topic.replication.factor", "1"),
+            ("errors.deadletterqueue.context.headers.enable", "true"),
+            ("ferry.errors.deadletterqueue.source.enable", "true"),
+        ])
+        .start();
+    let good: Vec<String> = broker
+        .wait_for_records(&topic, 2, LONG)
+        .iter()
+        .map(|r| r.value_str().to_owned())
+        .collect();
+    assert_eq!(good, ["1", "2"]);
+    let dead = broker.wait_for_records(&dlq, 1, LONG);
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        dead[0].value_str(),
+        "\"x\"",
+        "the untransformed record, converted"
+    );
+    assert_eq!(header(&dead[0], "__connect.errors.stage"), "TRANSFORMATION");
+    assert_eq!(
+        header(&dead[0], "__connect.errors.class.name"),
+        "org.apache.kafka.connect.transforms.Cast$Value"
+    );
+    assert_eq!(header(&dead[0], "__connect.errors.topic"), topic);
+}

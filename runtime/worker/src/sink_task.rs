@@ -460,7 +460,22 @@ impl SinkRunner {
             offset: Some(offset),
             timestamp,
         };
-        let (key, value, headers) = match self.converters.to_connect(&topic, raw) {
+        let mut retries = None;
+        let converted = loop {
+            match self.converters.to_connect(&topic, &raw) {
+                Err(e) if e.error.is_retriable() => {
+                    match retries
+                        .get_or_insert_with(|| self.policy.retries())
+                        .next_delay()
+                    {
+                        Some(delay) => std::thread::sleep(delay),
+                        None => break Err(e),
+                    }
+                }
+                other => break other,
+            }
+        };
+        let (key, value, headers) = match converted {
             Ok(parts) => parts,
             Err(e) => {
                 self.metrics.records_errored.fetch_add(1, Ordering::Relaxed);

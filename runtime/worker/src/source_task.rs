@@ -15,6 +15,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::ClientContext;
 
+use crate::dlq::{DeadLetterQueue, ErrorOrigin};
 use crate::error_policy::ErrorPolicy;
 use crate::herder::{State, TargetState};
 use crate::kafka::{create_client, source_producer_defaults};
@@ -24,6 +25,7 @@ use crate::submitted::{SubmissionId, SubmittedRecords};
 use crate::task_context::{
     next_backoff, report, report_failure, TaskControl, TaskSpec, WorkerContext,
 };
+use crate::task_converters::RawRecord;
 use crate::task_converters::TaskConverters;
 use crate::topic_creation::TopicCreator;
 use crate::worker_config::ClientRole;
@@ -83,6 +85,8 @@ struct SourceRunner {
     topic_creator: Option<TopicCreator>,
     seen_topics: HashSet<String>,
     metrics: Arc<TaskMetrics>,
+    /// Ferry extension: failed source records go here when `ferry.errors.deadletterqueue.source.enable`.
+    dlq: Option<DeadLetterQueue>,
 }
 
 /// Runs a source task until it is stopped or fails. Reports its state to the status store.
@@ -158,7 +162,13 @@ impl SourceRunner {
         )
         .await?;
         let metrics = ctx.metrics.task(&spec.id);
+        let dlq = if policy.source_dlq {
+            DeadLetterQueue::for_task(&ctx, &spec.id, &spec.connector_props).await?
+        } else {
+            None
+        };
         Ok(SourceRunner {
+            dlq,
             metrics,
             ctx,
             spec,
@@ -249,6 +259,8 @@ impl SourceRunner {
         } in records
         {
             let topic_before = record.topic.clone();
+            // Only the source DLQ needs the untransformed record after a failure.
+            let original = self.dlq.as_ref().map(|_| record.clone());
             let transformed = match self.chain.apply(record) {
                 Ok(Some(r)) => r,
                 Ok(None) => {
@@ -262,6 +274,9 @@ impl SourceRunner {
                     let err = ConnectError::data(format!("{e}"))
                         .context(format!("TRANSFORMATION stage, topic {topic_before}"));
                     self.tolerate_or_fail(err)?;
+                    if let Some(original) = &original {
+                        self.to_dlq(original, "TRANSFORMATION", &e.class, &e.error)?;
+                    }
                     self.submitted
                         .lock()
                         .unwrap()
@@ -269,16 +284,33 @@ impl SourceRunner {
                     continue;
                 }
             };
-            let raw = match self.converters.from_connect(&transformed) {
+            let mut retries = None;
+            let converted = loop {
+                match self.converters.from_connect(&transformed) {
+                    Err(e) if e.error.is_retriable() => {
+                        match retries
+                            .get_or_insert_with(|| self.policy.retries())
+                            .next_delay()
+                        {
+                            Some(delay) => tokio::time::sleep(delay).await,
+                            None => break Err(e),
+                        }
+                    }
+                    other => break other,
+                }
+            };
+            let raw = match converted {
                 Ok(raw) => raw,
                 Err(e) => {
                     self.metrics.records_errored.fetch_add(1, Ordering::Relaxed);
+                    let stage = e.stage.as_str();
                     let err = e.error.context(format!(
-                        "{} stage ({}), topic {}",
-                        e.stage.as_str(),
-                        e.class,
-                        transformed.topic
+                        "{stage} stage ({}), topic {}",
+                        e.class, transformed.topic
                     ));
+                    if self.dlq.is_some() && self.policy.tolerate_all {
+                        self.to_dlq(&transformed, stage, &e.class, &err)?;
+                    }
                     self.tolerate_or_fail(err)?;
                     self.submitted
                         .lock()
@@ -360,6 +392,43 @@ impl SourceRunner {
         Ok(())
     }
 
+    /// Writes a failed source record to the DLQ: converted with the task's converters when that
+    /// works, else key and value as their Java text (UTF-8), with the context headers.
+    fn to_dlq(
+        &mut self,
+        record: &ferry_api::ConnectRecord,
+        stage: &str,
+        class: &str,
+        error: &ConnectError,
+    ) -> Result<(), ConnectError> {
+        let raw = match self.converters.from_connect(record) {
+            Ok(raw) => raw,
+            Err(_) => {
+                let text = |v: &ferry_api::Value| {
+                    (!v.is_null()).then(|| {
+                        bytes::Bytes::from(ferry_converters::java_string::java_to_string(v))
+                    })
+                };
+                RawRecord {
+                    key: text(&record.key),
+                    value: text(&record.value),
+                    headers: Vec::new(),
+                }
+            }
+        };
+        let origin = ErrorOrigin {
+            topic: &record.topic,
+            partition: record.kafka_partition,
+            offset: None,
+            timestamp: record.timestamp,
+        };
+        if let Some(dlq) = &self.dlq {
+            dlq.report(&raw, &origin, stage, class, error)?;
+            self.metrics.records_dlq.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
     fn tolerate_or_fail(&self, err: ConnectError) -> Result<(), ConnectError> {
         if !self.policy.tolerate_all {
             return Err(err);
@@ -376,6 +445,14 @@ impl SourceRunner {
         let offsets = self.submitted.lock().unwrap().take_committable();
         if offsets.is_empty() {
             return;
+        }
+        if let Some(dlq) = &self.dlq {
+            // Offsets of records sent to the DLQ are committed only once the DLQ has them.
+            if let Err(e) = dlq.flush(std::time::Duration::from_secs(30)) {
+                tracing::error!(task = %self.spec.id, "dead letter queue flush failed; offsets kept for the next commit: {e}");
+                self.submitted.lock().unwrap().restore_committable(offsets);
+                return;
+            }
         }
         let writes: Vec<OffsetWrite> = offsets
             .iter()

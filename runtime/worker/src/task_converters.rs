@@ -204,23 +204,23 @@ impl TaskConverters {
     pub fn to_connect(
         &mut self,
         topic: &str,
-        raw: RawRecord,
+        raw: &RawRecord,
     ) -> Result<(SchemaAndValue, SchemaAndValue, Headers), ConversionError> {
         let mut headers = Headers::new();
-        for (k, v) in raw.headers {
+        for (k, v) in &raw.headers {
             let sv = self
                 .header
-                .to_connect_header(topic, &k, v)
+                .to_connect_header(topic, k, v.clone())
                 .map_err(|error| ConversionError {
                     stage: Stage::HeaderConverter,
                     class: self.header_class.clone(),
                     error,
                 })?;
-            headers.add(k, sv.schema, sv.value);
+            headers.add(k.clone(), sv.schema, sv.value);
         }
         let key = self
             .key
-            .to_connect(topic, &headers, raw.key)
+            .to_connect(topic, &headers, raw.key.clone())
             .map_err(|error| ConversionError {
                 stage: Stage::KeyConverter,
                 class: self.key_class.clone(),
@@ -228,7 +228,7 @@ impl TaskConverters {
             })?;
         let value = self
             .value
-            .to_connect(topic, &headers, raw.value)
+            .to_connect(topic, &headers, raw.value.clone())
             .map_err(|error| ConversionError {
                 stage: Stage::ValueConverter,
                 class: self.value_class.clone(),
