@@ -81,6 +81,9 @@ impl Default for Metrics {
     }
 }
 
+/// A counter's name, help text and how to read it.
+type Counter = (&'static str, &'static str, fn(&TaskMetrics) -> u64);
+
 const STATES: [State; 6] = [
     State::Unassigned,
     State::Running,
@@ -118,7 +121,7 @@ impl Metrics {
     pub fn render(&self, status: &StatusStore, connectors: &[(String, &'static str)]) -> String {
         let mut out = String::with_capacity(4096);
         let tasks = self.tasks.lock().unwrap().clone();
-        let counters: [(&str, &str, fn(&TaskMetrics) -> u64); 11] = [
+        let counters: [Counter; 11] = [
             (
                 "ferry_task_records_read_total",
                 "Records read from the source system (source tasks) or from Kafka (sink tasks).",

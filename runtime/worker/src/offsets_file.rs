@@ -732,8 +732,8 @@ mod tests {
 
     #[test]
     fn reads_a_file_written_by_java() {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/java-standalone-offsets.ser");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/java-standalone-offsets.ser");
         let entries = read_offsets_file(&path).unwrap();
         let as_text: Vec<(&str, Option<&str>)> = entries
             .iter()

@@ -487,7 +487,7 @@ impl SinkRunner {
                     e.error
                 ));
                 self.tolerate_or_fail(err)?;
-                self.to_dlq(
+                self.send_to_dlq(
                     raw_copy.as_ref(),
                     &origin,
                     e.stage.as_str(),
@@ -526,7 +526,7 @@ impl SinkRunner {
                     e.error
                 ));
                 self.tolerate_or_fail(err)?;
-                self.to_dlq(
+                self.send_to_dlq(
                     raw_copy.as_ref(),
                     &origin,
                     "TRANSFORMATION",
@@ -545,7 +545,7 @@ impl SinkRunner {
     }
 
     /// Sends a tolerated record's original bytes to the DLQ, when there is one.
-    fn to_dlq(
+    fn send_to_dlq(
         &self,
         raw: Option<&RawRecord>,
         origin: &ErrorOrigin<'_>,

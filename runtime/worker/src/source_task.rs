@@ -275,7 +275,7 @@ impl SourceRunner {
                         .context(format!("TRANSFORMATION stage, topic {topic_before}"));
                     self.tolerate_or_fail(err)?;
                     if let Some(original) = &original {
-                        self.to_dlq(original, "TRANSFORMATION", &e.class, &e.error)?;
+                        self.send_to_dlq(original, "TRANSFORMATION", &e.class, &e.error)?;
                     }
                     self.submitted
                         .lock()
@@ -309,7 +309,7 @@ impl SourceRunner {
                         e.class, transformed.topic
                     ));
                     if self.dlq.is_some() && self.policy.tolerate_all {
-                        self.to_dlq(&transformed, stage, &e.class, &err)?;
+                        self.send_to_dlq(&transformed, stage, &e.class, &err)?;
                     }
                     self.tolerate_or_fail(err)?;
                     self.submitted
@@ -373,7 +373,9 @@ impl SourceRunner {
                         let pause = Duration::from_millis(1);
                         tokio::time::sleep(pause).await;
                         waited += pause;
-                        if waited >= Duration::from_secs(30) && waited.as_millis() % 30_000 == 0 {
+                        if waited >= Duration::from_secs(30)
+                            && waited.as_millis().is_multiple_of(30_000)
+                        {
                             tracing::warn!(task = %self.spec.id, "producer queue full for {waited:?}; is the broker reachable?");
                         }
                     }
@@ -394,7 +396,7 @@ impl SourceRunner {
 
     /// Writes a failed source record to the DLQ: converted with the task's converters when that
     /// works, else key and value as their Java text (UTF-8), with the context headers.
-    fn to_dlq(
+    fn send_to_dlq(
         &mut self,
         record: &ferry_api::ConnectRecord,
         stage: &str,

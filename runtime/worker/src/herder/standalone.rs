@@ -664,14 +664,12 @@ impl Herder for StandaloneHerder {
     ) -> HerderResult<Created<ConnectorInfo>> {
         let plugin = self.validate(&config)?;
         let mut state = self.state.lock().await;
-        let existing = state.connectors.remove(name);
-        if existing.is_some() && !allow_replace {
-            let entry = existing.expect("checked");
-            state.connectors.insert(name.to_owned(), entry);
+        if !allow_replace && state.connectors.contains_key(name) {
             return Err(HerderError::AlreadyExists(format!(
                 "Connector {name} already exists"
             )));
         }
+        let existing = state.connectors.remove(name);
         let created = existing.is_none();
         let target = match existing {
             Some(mut old) => {
