@@ -124,7 +124,7 @@ export FERRY_BIN
 test_start=$SECONDS
 log "cargo test ${cargo_args[*]} -- --test-threads=$THREADS ${test_args[*]:-}"
 set +e
-timeout --foreground "${FERRY_TEST_TIMEOUT:-40m}" \
+timeout "${FERRY_TEST_TIMEOUT:-40m}" \
     cargo test "${cargo_args[@]}" -- --test-threads="$THREADS" "${test_args[@]}"
 status=$?
 set -e

@@ -14,7 +14,7 @@ use tempfile::TempDir;
 use crate::broker::TestBroker;
 use crate::names::free_port;
 use crate::rest::RestClient;
-use crate::wait::{wait_until, DEFAULT_TIMEOUT};
+use crate::wait::{wait_until, wait_until_ok, DEFAULT_TIMEOUT};
 
 /// Environment variable with the path of the `ferry` binary under test.
 const BIN_ENV: &str = "FERRY_BIN";
@@ -213,6 +213,28 @@ impl Ferry {
                 matches!(self.rest.request("GET", "/health", None), Ok((200, _))).then_some(())
             },
         );
+    }
+
+    /// Polls `GET /connectors/{name}/status` until the connector and at least
+    /// one task are RUNNING, and returns that status body. Panics early, with
+    /// the status, if anything is FAILED.
+    pub fn wait_connector_running(&self, name: &str) -> Value {
+        let path = format!("/connectors/{name}/status");
+        wait_until_ok(DEFAULT_TIMEOUT, &format!("connector {name} RUNNING"), || {
+            let (code, status) = self.rest.get(&path);
+            let states: Vec<&str> = std::iter::once(&status["connector"])
+                .chain(status["tasks"].as_array().into_iter().flatten())
+                .filter_map(|s| s["state"].as_str())
+                .collect();
+            if states.contains(&"FAILED") {
+                panic!("connector {name} FAILED: {status}");
+            }
+            if code == 200 && states.len() > 1 && states.iter().all(|s| *s == "RUNNING") {
+                Ok(status)
+            } else {
+                Err(format!("HTTP {code}: {status}"))
+            }
+        })
     }
 
     /// Waits for the process to exit by itself and returns its status.

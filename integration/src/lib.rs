@@ -6,6 +6,8 @@
 //!   with helpers to create topics, produce records and read a topic back whole;
 //! - [`Ferry`]: a `ferry standalone` process in its own temp dir, with kill,
 //!   terminate and restart, and a blocking REST client ([`RestClient`]);
+//! - [`write_lines`], [`append_lines`], [`read_lines`]: the file connectors'
+//!   input and output;
 //! - [`wait_until`]: polling with a deadline, the only way tests synchronise;
 //! - [`unique_name`] and [`free_port`], so tests can run in parallel against
 //!   one broker without sharing topics, connectors or ports.
@@ -15,6 +17,7 @@
 
 mod broker;
 mod ferry;
+mod files;
 mod names;
 mod records;
 mod rest;
@@ -22,6 +25,7 @@ mod wait;
 
 pub use broker::TestBroker;
 pub use ferry::{Ferry, FerryBuilder};
+pub use files::{append_lines, read_lines, write_lines};
 pub use names::{free_port, unique_name};
 pub use rdkafka::message::Timestamp;
 pub use records::{ConsumedRecord, Record};

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use ferry_integration::{Record, TestBroker, DEFAULT_TIMEOUT};
+use ferry_integration::{
+    append_lines, unique_name, write_lines, Ferry, Record, TestBroker, DEFAULT_TIMEOUT,
+};
+use serde_json::json;
 
 const RECORDS: usize = 1000;
 const PARTITIONS: i32 = 3;
@@ -117,4 +120,63 @@ fn null_key_and_value_and_timestamps_round_trip() {
         })
         .collect();
     assert_eq!(got, expected);
+}
+
+/// The `Ferry` handle itself: start, REST, restart, a JSON connector file,
+/// terminate and kill.
+#[test]
+fn ferry_handle_starts_restarts_runs_a_connector_and_stops() {
+    let broker = TestBroker::from_env();
+    let topic = broker.unique_topic("smoke-ferry", 1);
+    let name = unique_name("smoke-source");
+    let builder = Ferry::builder(&broker).worker(
+        "value.converter",
+        "org.apache.kafka.connect.storage.StringConverter",
+    );
+    let input = builder.dir().join("in.txt");
+    write_lines(&input, &["one", "two"]);
+    let mut ferry = builder
+        .connector_json(&json!({
+            "name": name,
+            "config": {
+                "connector.class": "FileStreamSource",
+                "tasks.max": "1",
+                "file": input.display().to_string(),
+                "topic": topic,
+            }
+        }))
+        .start();
+
+    let (status, root) = ferry.rest().get("/");
+    assert_eq!(status, 200);
+    assert!(root["version"].is_string(), "GET / body: {root}");
+    let running = ferry.wait_connector_running(&name);
+    assert_eq!(running["name"], json!(name));
+    let values = |records: Vec<ferry_integration::ConsumedRecord>| -> Vec<String> {
+        records.iter().map(|r| r.value_str().to_owned()).collect()
+    };
+    assert_eq!(
+        values(broker.wait_for_records(&topic, 2, DEFAULT_TIMEOUT)),
+        ["one", "two"]
+    );
+
+    let first_pid = ferry.pid();
+    ferry.restart();
+    assert_ne!(ferry.pid(), first_pid);
+    ferry.wait_connector_running(&name);
+    append_lines(&input, &["three"]);
+    assert_eq!(
+        values(broker.wait_for_records(&topic, 3, DEFAULT_TIMEOUT)),
+        ["one", "two", "three"]
+    );
+
+    ferry.terminate();
+    assert!(!ferry.is_running());
+    assert!(
+        ferry.rest().request("GET", "/", None).is_err(),
+        "REST still answers after exit"
+    );
+    ferry.restart();
+    ferry.kill9();
+    assert!(!ferry.is_running());
 }
