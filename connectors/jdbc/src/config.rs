@@ -14,50 +14,50 @@ use crate::time::DbTimeZone;
 use crate::types::NumericMapping;
 use crate::url::JdbcUrl;
 
-pub const CONNECTION_URL: &str = "connection.url";
-pub const CONNECTION_USER: &str = "connection.user";
-pub const CONNECTION_PASSWORD: &str = "connection.password";
-pub const CONNECTION_ATTEMPTS: &str = "connection.attempts";
-pub const CONNECTION_BACKOFF: &str = "connection.backoff.ms";
-pub const DIALECT_NAME: &str = "dialect.name";
-pub const DB_TIMEZONE: &str = "db.timezone";
-pub const QUOTE_SQL_IDENTIFIERS: &str = "quote.sql.identifiers";
-pub const TABLE_TYPES: &str = "table.types";
+pub(crate) const CONNECTION_URL: &str = "connection.url";
+pub(crate) const CONNECTION_USER: &str = "connection.user";
+pub(crate) const CONNECTION_PASSWORD: &str = "connection.password";
+pub(crate) const CONNECTION_ATTEMPTS: &str = "connection.attempts";
+pub(crate) const CONNECTION_BACKOFF: &str = "connection.backoff.ms";
+pub(crate) const DIALECT_NAME: &str = "dialect.name";
+pub(crate) const DB_TIMEZONE: &str = "db.timezone";
+pub(crate) const QUOTE_SQL_IDENTIFIERS: &str = "quote.sql.identifiers";
+pub(crate) const TABLE_TYPES: &str = "table.types";
 
-pub const MODE: &str = "mode";
-pub const INCREMENTING_COLUMN: &str = "incrementing.column.name";
-pub const TIMESTAMP_COLUMN: &str = "timestamp.column.name";
-pub const TIMESTAMP_INITIAL: &str = "timestamp.initial";
-pub const TIMESTAMP_DELAY: &str = "timestamp.delay.interval.ms";
-pub const VALIDATE_NON_NULL: &str = "validate.non.null";
-pub const TABLE_WHITELIST: &str = "table.whitelist";
-pub const TABLE_BLACKLIST: &str = "table.blacklist";
-pub const TABLE_INCLUDE_LIST: &str = "table.include.list";
-pub const TABLE_EXCLUDE_LIST: &str = "table.exclude.list";
-pub const SCHEMA_PATTERN: &str = "schema.pattern";
-pub const CATALOG_PATTERN: &str = "catalog.pattern";
-pub const QUERY: &str = "query";
-pub const QUERY_SUFFIX: &str = "query.suffix";
-pub const TOPIC_PREFIX: &str = "topic.prefix";
-pub const POLL_INTERVAL: &str = "poll.interval.ms";
-pub const BATCH_MAX_ROWS: &str = "batch.max.rows";
-pub const TABLE_POLL_INTERVAL: &str = "table.poll.interval.ms";
-pub const NUMERIC_MAPPING: &str = "numeric.mapping";
+pub(crate) const MODE: &str = "mode";
+pub(crate) const INCREMENTING_COLUMN: &str = "incrementing.column.name";
+pub(crate) const TIMESTAMP_COLUMN: &str = "timestamp.column.name";
+pub(crate) const TIMESTAMP_INITIAL: &str = "timestamp.initial";
+pub(crate) const TIMESTAMP_DELAY: &str = "timestamp.delay.interval.ms";
+pub(crate) const VALIDATE_NON_NULL: &str = "validate.non.null";
+pub(crate) const TABLE_WHITELIST: &str = "table.whitelist";
+pub(crate) const TABLE_BLACKLIST: &str = "table.blacklist";
+pub(crate) const TABLE_INCLUDE_LIST: &str = "table.include.list";
+pub(crate) const TABLE_EXCLUDE_LIST: &str = "table.exclude.list";
+pub(crate) const SCHEMA_PATTERN: &str = "schema.pattern";
+pub(crate) const CATALOG_PATTERN: &str = "catalog.pattern";
+pub(crate) const QUERY: &str = "query";
+pub(crate) const QUERY_SUFFIX: &str = "query.suffix";
+pub(crate) const TOPIC_PREFIX: &str = "topic.prefix";
+pub(crate) const POLL_INTERVAL: &str = "poll.interval.ms";
+pub(crate) const BATCH_MAX_ROWS: &str = "batch.max.rows";
+pub(crate) const TABLE_POLL_INTERVAL: &str = "table.poll.interval.ms";
+pub(crate) const NUMERIC_MAPPING: &str = "numeric.mapping";
 /// Task config key: the tables one task reads (Confluent's `tables`).
-pub const TASK_TABLES: &str = "tables";
+pub(crate) const TASK_TABLES: &str = "tables";
 
-pub const INSERT_MODE: &str = "insert.mode";
-pub const PK_MODE: &str = "pk.mode";
-pub const PK_FIELDS: &str = "pk.fields";
-pub const FIELDS_WHITELIST: &str = "fields.whitelist";
-pub const FIELDS_INCLUDE_LIST: &str = "fields.include.list";
-pub const TABLE_NAME_FORMAT: &str = "table.name.format";
-pub const AUTO_CREATE: &str = "auto.create";
-pub const AUTO_EVOLVE: &str = "auto.evolve";
-pub const DELETE_ENABLED: &str = "delete.enabled";
-pub const BATCH_SIZE: &str = "batch.size";
-pub const MAX_RETRIES: &str = "max.retries";
-pub const RETRY_BACKOFF: &str = "retry.backoff.ms";
+pub(crate) const INSERT_MODE: &str = "insert.mode";
+pub(crate) const PK_MODE: &str = "pk.mode";
+pub(crate) const PK_FIELDS: &str = "pk.fields";
+pub(crate) const FIELDS_WHITELIST: &str = "fields.whitelist";
+pub(crate) const FIELDS_INCLUDE_LIST: &str = "fields.include.list";
+pub(crate) const TABLE_NAME_FORMAT: &str = "table.name.format";
+pub(crate) const AUTO_CREATE: &str = "auto.create";
+pub(crate) const AUTO_EVOLVE: &str = "auto.evolve";
+pub(crate) const DELETE_ENABLED: &str = "delete.enabled";
+pub(crate) const BATCH_SIZE: &str = "batch.size";
+pub(crate) const MAX_RETRIES: &str = "max.retries";
+pub(crate) const RETRY_BACKOFF: &str = "retry.backoff.ms";
 
 fn key(name: &str, t: ConfigType, default: &str, importance: Importance, doc: &str) -> ConfigKey {
     ConfigKey::new(name, t)
@@ -177,7 +177,7 @@ pub(crate) fn connection_settings(config: &Config) -> Result<ConnectionSettings>
 
 /// The source `mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Bulk,
     Incrementing,
     Timestamp,
@@ -290,7 +290,7 @@ impl SourceSettings {
 
 /// `insert.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InsertMode {
+pub(crate) enum InsertMode {
     Insert,
     Upsert,
     Update,
@@ -298,7 +298,7 @@ pub enum InsertMode {
 
 /// `pk.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PkMode {
+pub(crate) enum PkMode {
     None,
     Kafka,
     RecordKey,
@@ -307,7 +307,7 @@ pub enum PkMode {
 
 impl PkMode {
     /// The upper-case name Confluent's messages use.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             PkMode::None => "NONE",
             PkMode::Kafka => "KAFKA",

@@ -89,16 +89,16 @@ impl Civil {
 
 /// `db.timezone`: a fixed offset from UTC in seconds (east positive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct DbTimeZone {
+pub(crate) struct DbTimeZone {
     offset_secs: i32,
 }
 
 impl DbTimeZone {
     /// UTC.
-    pub const UTC: DbTimeZone = DbTimeZone { offset_secs: 0 };
+    pub(crate) const UTC: DbTimeZone = DbTimeZone { offset_secs: 0 };
 
     /// Parses `UTC`, `GMT`, `Z`, `+HH:MM`, `-HHMM`, `UTC+HH:MM`, `GMT-H`.
-    pub fn parse(s: &str) -> Result<DbTimeZone> {
+    pub(crate) fn parse(s: &str) -> Result<DbTimeZone> {
         let t = s.trim();
         let bad = || {
             ConnectError::config(format!(
@@ -134,7 +134,7 @@ impl DbTimeZone {
     }
 
     /// The offset as `+HH:MM`, for session time zone statements.
-    pub fn offset_text(self) -> String {
+    pub(crate) fn offset_text(self) -> String {
         let sign = if self.offset_secs < 0 { '-' } else { '+' };
         let a = self.offset_secs.unsigned_abs();
         format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)

@@ -14,7 +14,7 @@ use crate::time::MICROS_PER_DAY;
 
 /// A column type, database-neutral (the `java.sql.Types` a JDBC driver would report).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqlType {
+pub(crate) enum SqlType {
     /// BOOLEAN (PostgreSQL `boolean`).
     Boolean,
     /// BIT (MySQL `bit(1)`); Confluent reads it as INT8.
@@ -55,7 +55,7 @@ pub enum SqlType {
 
 /// One column of a table or result set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnMeta {
+pub(crate) struct ColumnMeta {
     /// Column name.
     pub name: String,
     /// Type.
@@ -68,7 +68,7 @@ pub struct ColumnMeta {
 
 /// `numeric.mapping`: how NUMERIC/DECIMAL columns become Connect types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum NumericMapping {
+pub(crate) enum NumericMapping {
     /// Always Decimal.
     #[default]
     None,
@@ -82,7 +82,7 @@ pub enum NumericMapping {
 
 impl NumericMapping {
     /// Parses a `numeric.mapping` value (case-insensitive; already validated).
-    pub fn parse(s: Option<&str>) -> NumericMapping {
+    pub(crate) fn parse(s: Option<&str>) -> NumericMapping {
         match s.map(str::to_ascii_lowercase).as_deref() {
             Some("precision_only") => NumericMapping::PrecisionOnly,
             Some("best_fit") => NumericMapping::BestFit,
@@ -94,7 +94,7 @@ impl NumericMapping {
 
 /// What a column becomes in Connect: the type a cell is converted to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     Boolean,
     Int8,
     Int16,
@@ -113,7 +113,7 @@ pub enum Target {
 
 impl Target {
     /// The Connect target of `sql_type` (None: unsupported, the column is skipped).
-    pub fn of(sql_type: &SqlType, mapping: NumericMapping) -> Option<Target> {
+    pub(crate) fn of(sql_type: &SqlType, mapping: NumericMapping) -> Option<Target> {
         Some(match sql_type {
             SqlType::Boolean => Target::Boolean,
             SqlType::Bit => Target::Int8,
@@ -143,7 +143,7 @@ impl Target {
     }
 
     /// The Connect schema of this target.
-    pub fn schema(&self, optional: bool) -> SchemaRef {
+    pub(crate) fn schema(&self, optional: bool) -> SchemaRef {
         let b = match self {
             Target::Boolean => SchemaBuilder::boolean(),
             Target::Int8 => SchemaBuilder::int8(),
@@ -200,7 +200,7 @@ fn numeric_target(precision: u32, scale: i32, mapping: NumericMapping) -> Target
 /// midnight, timestamps epoch microseconds (UTC): microseconds are kept so that timestamp offsets
 /// can be exact even though Connect's Timestamp carries milliseconds.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
+pub(crate) enum Cell {
     Null,
     Bool(bool),
     Int(i64),
@@ -217,7 +217,7 @@ pub enum Cell {
 
 impl Cell {
     /// The text, for metadata queries that read strings.
-    pub fn into_text(self) -> Option<String> {
+    pub(crate) fn into_text(self) -> Option<String> {
         match self {
             Cell::Text(s) => Some(s),
             Cell::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
@@ -228,7 +228,7 @@ impl Cell {
     }
 
     /// The Connect value of this cell for `target`; `column` names the column in errors.
-    pub fn to_value(&self, target: &Target, column: &str) -> Result<Value> {
+    pub(crate) fn to_value(&self, target: &Target, column: &str) -> Result<Value> {
         let mismatch = || {
             ConnectError::data(format!(
                 "Cannot convert value {self:?} of column {column} to Connect type {target:?}"
@@ -349,7 +349,7 @@ impl Cell {
 
     /// The cell to write for a Connect value of `schema` (the sink side); `field` names it in
     /// errors. Structs, maps and arrays have no column type and are refused, as Confluent does.
-    pub fn from_value(value: &Value, schema: &Schema, field: &str) -> Result<Cell> {
+    pub(crate) fn from_value(value: &Value, schema: &Schema, field: &str) -> Result<Cell> {
         Ok(match value {
             Value::Null => Cell::Null,
             Value::Boolean(b) => Cell::Bool(*b),
@@ -378,7 +378,7 @@ impl Cell {
 /// A table's (or query's) columns mapped to Connect: the struct schema and, per column kept, its
 /// position in the result and its target. Built once per table and shared.
 #[derive(Debug, Clone)]
-pub struct RowMapping {
+pub(crate) struct RowMapping {
     /// The value schema of the records.
     pub schema: SchemaRef,
     /// Per field: result column index, column metadata, target.
@@ -388,7 +388,11 @@ pub struct RowMapping {
 impl RowMapping {
     /// Maps `columns`; unsupported types are skipped with a warning, as Confluent does. The schema
     /// is named after the table (`name`), none in query mode.
-    pub fn new(name: Option<&str>, columns: &[ColumnMeta], mapping: NumericMapping) -> RowMapping {
+    pub(crate) fn new(
+        name: Option<&str>,
+        columns: &[ColumnMeta],
+        mapping: NumericMapping,
+    ) -> RowMapping {
         let mut b = SchemaBuilder::struct_();
         if let Some(n) = name {
             b = b.name(n);
@@ -414,7 +418,7 @@ impl RowMapping {
     }
 
     /// The record value of one row of cells.
-    pub fn to_struct(&self, row: &[Cell]) -> Result<Value> {
+    pub(crate) fn to_struct(&self, row: &[Cell]) -> Result<Value> {
         let mut s = ferry_api::Struct::new(Arc::clone(&self.schema));
         for (field_index, (i, meta, target)) in self.columns.iter().enumerate() {
             s.put_unchecked(field_index, row[*i].to_value(target, &meta.name)?);

@@ -10,6 +10,8 @@ mod mysql;
 mod pg_binary;
 mod postgres;
 
+pub(crate) use postgres::copy_field;
+
 use ferry_api::{ConnectError, Result};
 
 use crate::dialect::{self, CatalogColumn, Dialect, TableId};
@@ -19,7 +21,7 @@ use crate::url::{DbKind, JdbcUrl};
 
 /// How to connect: the parsed URL, credentials and zone.
 #[derive(Debug, Clone)]
-pub struct ConnectionSettings {
+pub(crate) struct ConnectionSettings {
     /// `connection.url`.
     pub url: JdbcUrl,
     /// `connection.user` (falls back to the URL's `user` parameter).
@@ -49,7 +51,7 @@ impl ConnectionSettings {
 
 /// An open connection.
 #[derive(Debug)]
-pub enum Db {
+pub(crate) enum Db {
     /// MySQL or MariaDB.
     MySql(mysql::MySqlDb),
     /// PostgreSQL.
@@ -57,12 +59,12 @@ pub enum Db {
 }
 
 /// A query result: one row of cells per row, in column order.
-pub type Rows = Vec<Vec<Cell>>;
+pub(crate) type Rows = Vec<Vec<Cell>>;
 
 impl Db {
     /// Connects, retrying `connection.attempts` times `connection.backoff.ms` apart, and sets the
     /// session up (time zone).
-    pub async fn connect(settings: &ConnectionSettings) -> Result<Db> {
+    pub(crate) async fn connect(settings: &ConnectionSettings) -> Result<Db> {
         let attempts = settings.attempts.max(1);
         let mut last = None;
         for attempt in 1..=attempts {
@@ -105,7 +107,7 @@ impl Db {
     }
 
     /// The dialect of this connection.
-    pub fn dialect(&self) -> &'static dyn Dialect {
+    pub(crate) fn dialect(&self) -> &'static dyn Dialect {
         match self {
             Db::MySql(_) => dialect::for_kind(DbKind::MySql),
             Db::Postgres(_) => dialect::for_kind(DbKind::Postgres),
@@ -113,7 +115,7 @@ impl Db {
     }
 
     /// Runs SQL without parameters or results (transactions, DDL).
-    pub async fn simple(&mut self, sql: &str) -> Result<()> {
+    pub(crate) async fn simple(&mut self, sql: &str) -> Result<()> {
         tracing::debug!(sql, "simple");
         match self {
             Db::MySql(db) => db.simple(sql).await,
@@ -123,7 +125,7 @@ impl Db {
     }
 
     /// Runs a statement with bound parameters; returns the affected row count.
-    pub async fn execute(&mut self, sql: &str, params: &[Cell]) -> Result<u64> {
+    pub(crate) async fn execute(&mut self, sql: &str, params: &[Cell]) -> Result<u64> {
         match self {
             Db::MySql(db) => db.execute(sql, params).await,
             Db::Postgres(db) => db.execute(sql, params).await,
@@ -132,7 +134,7 @@ impl Db {
     }
 
     /// Runs a query with bound parameters; returns its rows as cells.
-    pub async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<Rows> {
+    pub(crate) async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<Rows> {
         match self {
             Db::MySql(db) => db.query(sql, params).await,
             Db::Postgres(db) => db.query(sql, params).await,
@@ -141,7 +143,7 @@ impl Db {
     }
 
     /// The result columns of a query, from the database's own description of it (query mode).
-    pub async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnMeta>> {
+    pub(crate) async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnMeta>> {
         match self {
             Db::MySql(db) => db.describe(sql).await,
             Db::Postgres(db) => db.describe(sql).await,
@@ -150,7 +152,7 @@ impl Db {
     }
 
     /// `COPY … FROM STDIN` with a text-format payload (PostgreSQL only).
-    pub async fn copy_in(&mut self, sql: &str, payload: Vec<u8>) -> Result<u64> {
+    pub(crate) async fn copy_in(&mut self, sql: &str, payload: Vec<u8>) -> Result<u64> {
         match self {
             Db::MySql(_) => Err(ConnectError::internal("COPY is PostgreSQL-only")),
             Db::Postgres(db) => db.copy_in(sql, payload).await,
@@ -159,7 +161,7 @@ impl Db {
     }
 
     /// The session's default schema (PostgreSQL) or database (MySQL).
-    pub async fn current_schema(&mut self) -> Result<String> {
+    pub(crate) async fn current_schema(&mut self) -> Result<String> {
         let sql = self.dialect().current_schema_query();
         let rows = self.query(sql, &[]).await?;
         rows.into_iter()
@@ -175,7 +177,7 @@ impl Db {
 
     /// The columns of `table` from the catalog, in order; empty when the table does not exist.
     /// `namespace` is the schema (PostgreSQL) or database (MySQL) to look in.
-    pub async fn catalog_columns(
+    pub(crate) async fn catalog_columns(
         &mut self,
         namespace: &str,
         table: &str,
@@ -206,7 +208,7 @@ impl Db {
     }
 
     /// The columns of `table` as [`ColumnMeta`].
-    pub async fn table_columns(&mut self, id: &TableId) -> Result<Vec<ColumnMeta>> {
+    pub(crate) async fn table_columns(&mut self, id: &TableId) -> Result<Vec<ColumnMeta>> {
         let namespace = self.namespace_of(id).await?;
         let dialect = self.dialect();
         Ok(self
@@ -223,7 +225,7 @@ impl Db {
     }
 
     /// The schema (PostgreSQL) or database (MySQL) that holds `id`.
-    pub async fn namespace_of(&mut self, id: &TableId) -> Result<String> {
+    pub(crate) async fn namespace_of(&mut self, id: &TableId) -> Result<String> {
         let given = match self {
             Db::MySql(_) => id.catalog.clone().or_else(|| id.schema.clone()),
             Db::Postgres(_) => id.schema.clone(),
@@ -234,21 +236,25 @@ impl Db {
         }
     }
 
-    /// Tables of a schema (or database), as (name, table_type).
-    pub async fn list_tables(&mut self, namespace: &str) -> Result<Vec<(String, String)>> {
+    /// Tables of the schemas (or databases) matching the LIKE `pattern`, as
+    /// (schema, name, table_type).
+    pub(crate) async fn list_tables(
+        &mut self,
+        pattern: &str,
+    ) -> Result<Vec<(String, String, String)>> {
         let sql = self.dialect().tables_query();
-        let rows = self.query(sql, &[Cell::Text(namespace.into())]).await?;
+        let rows = self.query(sql, &[Cell::Text(pattern.into())]).await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
                 let mut it = r.into_iter().map(Cell::into_text);
-                Some((it.next()??, it.next()??))
+                Some((it.next()??, it.next()??, it.next()??))
             })
             .collect())
     }
 
     /// The database's current time, UTC epoch microseconds.
-    pub async fn current_time(&mut self) -> Result<i64> {
+    pub(crate) async fn current_time(&mut self) -> Result<i64> {
         let sql = self.dialect().current_time_query();
         let rows = self.query(sql, &[]).await?;
         match rows.first().and_then(|r| r.first()) {
@@ -260,7 +266,7 @@ impl Db {
     }
 
     /// Whether the connection still answers (after an error, to decide whether to reconnect).
-    pub async fn is_alive(&mut self) -> bool {
+    pub(crate) async fn is_alive(&mut self) -> bool {
         self.simple("SELECT 1").await.is_ok()
     }
 }

@@ -14,7 +14,7 @@ use crate::url::JdbcUrl;
 const BINARY_CHARSET: u16 = 63;
 
 /// An open MySQL/MariaDB connection.
-pub struct MySqlDb {
+pub(crate) struct MySqlDb {
     conn: Conn,
     tz: DbTimeZone,
 }

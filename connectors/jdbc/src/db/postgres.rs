@@ -20,7 +20,7 @@ use crate::url::JdbcUrl;
 
 /// An open PostgreSQL connection; its connection future runs on a spawned task.
 #[derive(Debug)]
-pub struct PgDb {
+pub(crate) struct PgDb {
     client: Client,
     tz: DbTimeZone,
     driver: tokio::task::JoinHandle<()>,

@@ -8,8 +8,8 @@ pub(crate) mod postgres;
 
 use std::fmt;
 
-pub use mysql::MySqlDialect;
-pub use postgres::PostgresDialect;
+pub(crate) use mysql::MySqlDialect;
+pub(crate) use postgres::PostgresDialect;
 
 use ferry_api::Schema;
 
@@ -18,7 +18,7 @@ use crate::url::DbKind;
 
 /// `quote.sql.identifiers`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum QuoteMode {
+pub(crate) enum QuoteMode {
     /// Quote every identifier (Confluent's default).
     #[default]
     Always,
@@ -28,7 +28,7 @@ pub enum QuoteMode {
 
 impl QuoteMode {
     /// Parses a validated `quote.sql.identifiers` value.
-    pub fn parse(s: &str) -> QuoteMode {
+    pub(crate) fn parse(s: &str) -> QuoteMode {
         if s.eq_ignore_ascii_case("never") {
             QuoteMode::Never
         } else {
@@ -39,7 +39,7 @@ impl QuoteMode {
 
 /// A column as the catalog (`information_schema.columns`) describes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CatalogColumn {
+pub(crate) struct CatalogColumn {
     /// Column name.
     pub name: String,
     /// `data_type`.
@@ -58,7 +58,7 @@ pub struct CatalogColumn {
 
 /// A table: catalog (MySQL database / PostgreSQL database), schema (PostgreSQL) and name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TableId {
+pub(crate) struct TableId {
     /// Catalog, if known.
     pub catalog: Option<String>,
     /// Schema, if the database has schemas.
@@ -69,7 +69,7 @@ pub struct TableId {
 
 impl TableId {
     /// A bare table name.
-    pub fn bare(table: impl Into<String>) -> TableId {
+    pub(crate) fn bare(table: impl Into<String>) -> TableId {
         TableId {
             catalog: None,
             schema: None,
@@ -89,7 +89,7 @@ impl fmt::Display for TableId {
 }
 
 /// The database-specific pieces of SQL.
-pub trait Dialect: Send + Sync + fmt::Debug {
+pub(crate) trait Dialect: Send + Sync + fmt::Debug {
     /// Which database.
     fn kind(&self) -> DbKind;
     /// The identifier quote character.
@@ -103,8 +103,8 @@ pub trait Dialect: Send + Sync + fmt::Debug {
     /// name, data_type, full type, is_nullable, precision, scale, auto_increment ('1'/'0'), all
     /// as text, in column order.
     fn columns_query(&self) -> &'static str;
-    /// The catalog query for the tables of one schema (or database); binds it, returns
-    /// (table_name, table_type) as text.
+    /// The catalog query for the tables of the schemas (or databases) matching a LIKE pattern;
+    /// returns (schema, table_name, table_type) as text.
     fn tables_query(&self) -> &'static str;
     /// The SQL expression for the default schema (or database) of the session.
     fn current_schema_query(&self) -> &'static str;
@@ -161,7 +161,7 @@ pub trait Dialect: Send + Sync + fmt::Debug {
 }
 
 /// The dialect for a database kind.
-pub fn for_kind(kind: DbKind) -> &'static dyn Dialect {
+pub(crate) fn for_kind(kind: DbKind) -> &'static dyn Dialect {
     match kind {
         DbKind::MySql => &MySqlDialect,
         DbKind::Postgres => &PostgresDialect,

@@ -9,7 +9,7 @@ use crate::url::DbKind;
 
 /// MySQL / MariaDB (Confluent's `MySqlDatabaseDialect`).
 #[derive(Debug, Clone, Copy)]
-pub struct MySqlDialect;
+pub(crate) struct MySqlDialect;
 
 impl Dialect for MySqlDialect {
     fn kind(&self) -> DbKind {
@@ -39,12 +39,17 @@ impl Dialect for MySqlDialect {
     }
 
     fn tables_query(&self) -> &'static str {
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = ? \
-         ORDER BY table_name"
+        "SELECT table_schema, table_name, table_type FROM information_schema.tables \
+         WHERE table_schema LIKE ? ORDER BY table_schema, table_name"
     }
 
     fn current_schema_query(&self) -> &'static str {
         "SELECT DATABASE()"
+    }
+
+    /// Microseconds: plain CURRENT_TIMESTAMP is whole seconds in MySQL.
+    fn current_time_query(&self) -> &'static str {
+        "SELECT CURRENT_TIMESTAMP(6)"
     }
 
     fn sql_type(&self, c: &CatalogColumn) -> SqlType {

@@ -9,7 +9,7 @@ use crate::url::DbKind;
 
 /// PostgreSQL (Confluent's `PostgreSqlDatabaseDialect`).
 #[derive(Debug, Clone, Copy)]
-pub struct PostgresDialect;
+pub(crate) struct PostgresDialect;
 
 /// The type of a PostgreSQL type name (`udt_name` / `pg_type.typname`): arrays are `_elem`.
 pub(crate) fn pg_type_by_name(name: &str, precision: u32, scale: i32) -> SqlType {
@@ -67,8 +67,9 @@ impl Dialect for PostgresDialect {
     }
 
     fn tables_query(&self) -> &'static str {
-        "SELECT table_name::text, table_type::text FROM information_schema.tables \
-         WHERE table_schema = $1 ORDER BY table_name"
+        "SELECT table_schema::text, table_name::text, table_type::text \
+         FROM information_schema.tables WHERE table_schema LIKE $1 \
+         AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2"
     }
 
     fn current_schema_query(&self) -> &'static str {

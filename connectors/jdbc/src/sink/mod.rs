@@ -1,0 +1,49 @@
+//! `JdbcSinkConnector`: `tasks.max` identical tasks; the worker's consumer group spreads the
+//! topic partitions over them.
+
+mod fields;
+mod task;
+mod writer;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ferry_api::{ConfigDef, Connector, ConnectorContext, Props, Result};
+
+pub use task::JdbcSinkTask;
+
+use crate::config::{sink_config_def, SinkSettings};
+
+/// Confluent's `io.confluent.connect.jdbc.JdbcSinkConnector`.
+#[derive(Debug, Default)]
+pub struct JdbcSinkConnector {
+    props: Props,
+}
+
+impl JdbcSinkConnector {
+    /// A connector; configured by `start`.
+    pub fn new() -> Self {
+        JdbcSinkConnector::default()
+    }
+}
+
+#[async_trait]
+impl Connector for JdbcSinkConnector {
+    fn config_def(&self) -> ConfigDef {
+        sink_config_def()
+    }
+
+    async fn start(&mut self, props: &Props, _context: Arc<dyn ConnectorContext>) -> Result<()> {
+        SinkSettings::parse(props)?;
+        self.props = props.clone();
+        Ok(())
+    }
+
+    async fn task_configs(&mut self, max_tasks: usize) -> Result<Vec<Props>> {
+        Ok(vec![self.props.clone(); max_tasks])
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,339 @@
+//! One table (or the custom query) being read: its SELECT with Confluent's criteria, its position,
+//! and the records read but not yet handed out.
+//!
+//! Cancel safety: `fetch` only awaits the database and returns rows; the position moves in
+//! `accept`, which is synchronous and called once the rows are in hand, so a `poll` dropped while
+//! a query runs loses nothing and changes nothing.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ferry_api::{ConnectError, ConnectRecord, Result, SourceMap, SourceRecord};
+
+use super::offsets::{self, Position};
+use crate::config::{Mode, SourceSettings};
+use crate::db::{Db, Rows};
+use crate::dialect::TableId;
+use crate::sql::{self, Criteria};
+use crate::types::{Cell, ColumnMeta, RowMapping};
+
+/// Where a querier reads from.
+#[derive(Debug, Clone)]
+pub(crate) enum Origin {
+    /// A table.
+    Table(TableId),
+    /// The custom `query`.
+    Query(String),
+}
+
+/// One source partition being read.
+#[derive(Debug)]
+pub(crate) struct Querier {
+    pub(crate) origin: Origin,
+    pub(crate) topic: String,
+    pub(crate) partition: SourceMap,
+    pub(crate) legacy_partition: Option<SourceMap>,
+    pub(crate) position: Position,
+    /// Whether `position` was loaded from the offset store yet.
+    pub(crate) started: bool,
+    pub(crate) next_due: Instant,
+    pub(crate) buffer: VecDeque<SourceRecord>,
+    /// The last mapping, reused while the columns do not change.
+    mapping: Option<(Vec<ColumnMeta>, Arc<RowMapping>)>,
+}
+
+/// Rows fetched for a querier, with what is needed to turn them into records.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    columns: Vec<ColumnMeta>,
+    rows: Rows,
+    /// Whether the query was cut at `batch.max.rows` (more may follow at once).
+    full: bool,
+}
+
+impl Querier {
+    pub(crate) fn new(origin: Origin, settings: &SourceSettings) -> Querier {
+        let (topic, partition, legacy) = match &origin {
+            Origin::Table(id) => (
+                format!("{}{}", settings.topic_prefix, id.table),
+                offsets::table_partition(id),
+                Some(offsets::legacy_table_partition(id)),
+            ),
+            Origin::Query(_) => (
+                settings.topic_prefix.clone(),
+                offsets::query_partition(),
+                None,
+            ),
+        };
+        Querier {
+            origin,
+            topic,
+            partition,
+            legacy_partition: legacy,
+            position: Position::default(),
+            started: false,
+            next_due: Instant::now(),
+            buffer: VecDeque::new(),
+            mapping: None,
+        }
+    }
+
+    fn name(&self) -> String {
+        match &self.origin {
+            Origin::Table(id) => id.to_string(),
+            Origin::Query(q) => format!("query '{q}'"),
+        }
+    }
+
+    /// The columns of the table or query, as the database describes them now.
+    async fn columns(&self, db: &mut Db) -> Result<Vec<ColumnMeta>> {
+        match &self.origin {
+            Origin::Table(id) => {
+                let cols = db.table_columns(id).await?;
+                if cols.is_empty() {
+                    return Err(ConnectError::retriable(format!(
+                        "table {id} has no columns or no longer exists"
+                    )));
+                }
+                Ok(cols)
+            }
+            Origin::Query(q) => db.describe(q).await,
+        }
+    }
+
+    /// The incrementing column: configured, or the table's auto-increment column.
+    fn incrementing_column(
+        &self,
+        settings: &SourceSettings,
+        cols: &[ColumnMeta],
+    ) -> Result<String> {
+        let name = match &settings.incrementing_column {
+            Some(c) => c.clone(),
+            None => cols
+                .iter()
+                .find(|c| c.auto_increment)
+                .map(|c| c.name.clone())
+                .ok_or_else(|| {
+                    ConnectError::config(format!(
+                        "Cannot find auto-incrementing column in {}; set incrementing.column.name",
+                        self.name()
+                    ))
+                })?,
+        };
+        let col = cols.iter().find(|c| c.name == name).ok_or_else(|| {
+            ConnectError::config(format!(
+                "Incrementing column {name} not found in {}",
+                self.name()
+            ))
+        })?;
+        if settings.validate_non_null && col.nullable && matches!(self.origin, Origin::Table(_)) {
+            return Err(ConnectError::config(format!(
+                "Cannot make incremental queries using incrementing column {name} on {} because this column is nullable.",
+                self.name()
+            )));
+        }
+        Ok(name)
+    }
+
+    fn check_timestamp_columns(
+        &self,
+        settings: &SourceSettings,
+        cols: &[ColumnMeta],
+    ) -> Result<()> {
+        for name in &settings.timestamp_columns {
+            let col = cols.iter().find(|c| &c.name == name).ok_or_else(|| {
+                ConnectError::config(format!(
+                    "Timestamp column {name} not found in {}",
+                    self.name()
+                ))
+            })?;
+            if settings.validate_non_null && col.nullable && matches!(self.origin, Origin::Table(_))
+            {
+                return Err(ConnectError::config(format!(
+                    "Cannot make incremental queries using timestamp column {name} on {} because this column is nullable.",
+                    self.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the query for the next rows after the current position (or after `start`, the
+    /// position being loaded). Awaits only; changes nothing in `self`.
+    pub(crate) async fn fetch_from(
+        &self,
+        start: Option<Position>,
+        db: &mut Db,
+        settings: &SourceSettings,
+    ) -> Result<Fetched> {
+        let pos = start.unwrap_or(self.position);
+        let d = db.dialect();
+        let q = settings.quote;
+        let columns = self.columns(db).await?;
+        let base = match &self.origin {
+            Origin::Table(id) => format!("SELECT * FROM {}", d.table_sql(id, q)),
+            Origin::Query(query) => query.clone(),
+        };
+        let mut params = Vec::new();
+        let ts_bounds = |db_now: i64| {
+            (
+                pos.timestamp_us.unwrap_or(0),
+                db_now - settings.timestamp_delay_ms * 1000,
+            )
+        };
+        let criteria = match settings.mode {
+            Mode::Bulk => Criteria::None,
+            Mode::Incrementing => {
+                let inc = self.incrementing_column(settings, &columns)?;
+                params.push(Cell::Int(pos.incrementing.unwrap_or(-1)));
+                Criteria::Incrementing {
+                    inc: d.quote(&inc, q),
+                }
+            }
+            Mode::Timestamp => {
+                self.check_timestamp_columns(settings, &columns)?;
+                let (from, to) = ts_bounds(db.current_time().await?);
+                params.push(Cell::Timestamp(from));
+                params.push(Cell::Timestamp(to));
+                Criteria::Timestamp {
+                    ts: Criteria::timestamp_expr(d, &settings.timestamp_columns, q),
+                }
+            }
+            Mode::TimestampIncrementing => {
+                self.check_timestamp_columns(settings, &columns)?;
+                let inc = self.incrementing_column(settings, &columns)?;
+                let (from, to) = ts_bounds(db.current_time().await?);
+                params.extend([
+                    Cell::Timestamp(to),
+                    Cell::Timestamp(from),
+                    Cell::Int(pos.incrementing.unwrap_or(-1)),
+                    Cell::Timestamp(from),
+                ]);
+                Criteria::TimestampIncrementing {
+                    ts: Criteria::timestamp_expr(d, &settings.timestamp_columns, q),
+                    inc: d.quote(&inc, q),
+                }
+            }
+        };
+        // Paging is exact only where the order is strict (an incrementing column breaks ties);
+        // bulk and timestamp-only queries read the whole result, as Confluent does.
+        let limit = matches!(
+            settings.mode,
+            Mode::Incrementing | Mode::TimestampIncrementing
+        )
+        .then_some(settings.batch_max_rows);
+        let sql = sql::select(d, &base, &criteria, &settings.query_suffix, limit);
+        let rows = db.query(&sql, &params).await?;
+        let full = limit.is_some_and(|n| rows.len() >= n) && settings.query_suffix.is_empty();
+        Ok(Fetched {
+            columns,
+            rows,
+            full,
+        })
+    }
+
+    /// Turns fetched rows into records (buffered), moving the position past them. Synchronous.
+    pub(crate) fn accept(
+        &mut self,
+        fetched: Fetched,
+        settings: &SourceSettings,
+        now: Instant,
+    ) -> Result<()> {
+        let Fetched {
+            columns,
+            rows,
+            full,
+        } = fetched;
+        let mapping = match &self.mapping {
+            Some((cols, m)) if *cols == columns => Arc::clone(m),
+            _ => {
+                let name = match &self.origin {
+                    Origin::Table(id) => Some(id.table.as_str()),
+                    Origin::Query(_) => None,
+                };
+                let m = Arc::new(RowMapping::new(name, &columns, settings.numeric_mapping));
+                self.mapping = Some((columns.clone(), Arc::clone(&m)));
+                m
+            }
+        };
+        let position_of = |name: &str| columns.iter().position(|c| c.name == name);
+        let inc_index = match settings.mode {
+            Mode::Incrementing | Mode::TimestampIncrementing => {
+                let name = self.incrementing_column(settings, &columns)?;
+                position_of(&name)
+            }
+            _ => None,
+        };
+        let ts_indexes: Vec<usize> = settings
+            .timestamp_columns
+            .iter()
+            .filter_map(|n| position_of(n))
+            .collect();
+        let mut position = self.position;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if row.len() != columns.len() {
+                return Err(ConnectError::retriable(format!(
+                    "{} changed while it was read ({} columns, {} values); reading again",
+                    self.name(),
+                    columns.len(),
+                    row.len()
+                )));
+            }
+            let value = mapping.to_struct(row)?;
+            match settings.mode {
+                Mode::Bulk => {}
+                Mode::Incrementing | Mode::TimestampIncrementing | Mode::Timestamp => {
+                    if let Some(i) = inc_index {
+                        position.incrementing = Some(cell_i64(&row[i]).ok_or_else(|| {
+                            ConnectError::data(format!(
+                                "incrementing column {} of {} holds {:?}, not an integer",
+                                columns[i].name,
+                                self.name(),
+                                row[i]
+                            ))
+                        })?);
+                    }
+                    if let Some(us) = ts_indexes.iter().find_map(|&i| match &row[i] {
+                        Cell::Timestamp(us) => Some(*us),
+                        Cell::Date(d) => Some(*d as i64 * crate::time::MICROS_PER_DAY),
+                        _ => None,
+                    }) {
+                        position.timestamp_us = Some(us);
+                    }
+                }
+            }
+            let offset = match settings.mode {
+                Mode::Bulk => SourceMap::new(),
+                _ => position.to_map(),
+            };
+            out.push(SourceRecord {
+                source_partition: self.partition.clone(),
+                source_offset: offset,
+                record: ConnectRecord::new(
+                    self.topic.clone(),
+                    Some(Arc::clone(&mapping.schema)),
+                    value,
+                ),
+            });
+        }
+        self.position = position;
+        self.buffer.extend(out);
+        self.next_due = if full {
+            now
+        } else {
+            now + std::time::Duration::from_millis(settings.poll_interval_ms)
+        };
+        Ok(())
+    }
+}
+
+fn cell_i64(c: &Cell) -> Option<i64> {
+    match c {
+        Cell::Int(i) => Some(*i),
+        Cell::UInt(u) => i64::try_from(*u).ok(),
+        Cell::Decimal(d) => d.rescale(0).and_then(|d| i64::try_from(&d.unscaled).ok()),
+        _ => None,
+    }
+}

@@ -1,0 +1,186 @@
+//! `JdbcSourceTask`: reads its tables (or the query) in turn, each at most every
+//! `poll.interval.ms` unless the last read was cut at `batch.max.rows`, and hands out at most
+//! `batch.max.rows` records per `poll`.
+//!
+//! Database errors that may pass (connection lost, table changed under the query) drop the
+//! connection and are retried on the next poll after `connection.backoff.ms` (Confluent retries
+//! queries the same way); configuration and data errors fail the task.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use ferry_api::{ConnectError, Props, Result, SourceRecord, SourceTask, SourceTaskContext};
+
+use super::offsets::Position;
+use super::querier::{Origin, Querier};
+use super::tables;
+use crate::config::{Mode, SourceSettings, TASK_TABLES};
+use crate::db::Db;
+
+/// The longest a `poll` waits for a table to fall due before returning empty.
+const MAX_IDLE_WAIT: Duration = Duration::from_millis(500);
+
+/// Confluent's `io.confluent.connect.jdbc.source.JdbcSourceTask`.
+#[derive(Debug, Default)]
+pub struct JdbcSourceTask {
+    settings: Option<SourceSettings>,
+    context: Option<SourceTaskContext>,
+    db: Option<Db>,
+    queriers: Vec<Querier>,
+    /// After a passing failure, no query before this instant.
+    backoff_until: Option<Instant>,
+}
+
+impl JdbcSourceTask {
+    /// A task; configured by `start`.
+    pub fn new() -> Self {
+        JdbcSourceTask::default()
+    }
+
+    fn settings(&self) -> Result<&SourceSettings> {
+        self.settings
+            .as_ref()
+            .ok_or_else(|| ConnectError::internal("JDBC source task polled before start"))
+    }
+
+    /// Loads a querier's stored position (or the configured start) once.
+    async fn start_querier(
+        db: &mut Db,
+        settings: &SourceSettings,
+        context: &SourceTaskContext,
+        q: &Querier,
+    ) -> Result<Position> {
+        let stored = Position::stored(
+            context.offsets.as_ref(),
+            &q.partition,
+            q.legacy_partition.as_ref(),
+        );
+        if let Some(p) = stored {
+            tracing::info!("resuming {} from offset {:?}", q.topic, p);
+            return Ok(p);
+        }
+        let mut p = Position::default();
+        if matches!(settings.mode, Mode::Timestamp | Mode::TimestampIncrementing) {
+            p.timestamp_us = match settings.timestamp_initial {
+                Some(-1) => Some(db.current_time().await?),
+                Some(ms) => Some(ms * 1000),
+                None => None,
+            };
+        }
+        Ok(p)
+    }
+}
+
+#[async_trait]
+impl SourceTask for JdbcSourceTask {
+    async fn start(&mut self, props: &Props, context: SourceTaskContext) -> Result<()> {
+        let settings = SourceSettings::parse(props)?;
+        let origins: Vec<Origin> = match &settings.query {
+            Some(q) => vec![Origin::Query(q.clone())],
+            None => {
+                let encoded = props.get(TASK_TABLES).ok_or_else(|| {
+                    ConnectError::config(format!("Missing task configuration {TASK_TABLES}"))
+                })?;
+                tables::decode(encoded)?
+                    .into_iter()
+                    .map(Origin::Table)
+                    .collect()
+            }
+        };
+        self.queriers = origins
+            .into_iter()
+            .map(|o| Querier::new(o, &settings))
+            .collect();
+        self.db = Some(Db::connect(&settings.connection).await?);
+        self.settings = Some(settings);
+        self.context = Some(context);
+        Ok(())
+    }
+
+    async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
+        let settings = self.settings()?.clone();
+        if self.queriers.is_empty() {
+            tokio::time::sleep(MAX_IDLE_WAIT).await;
+            return Ok(Vec::new());
+        }
+        // Records already read go out first, oldest querier first.
+        if let Some(q) = self.queriers.iter_mut().find(|q| !q.buffer.is_empty()) {
+            let n = settings.batch_max_rows.min(q.buffer.len());
+            return Ok(q.buffer.drain(..n).collect());
+        }
+        let now = Instant::now();
+        if let Some(until) = self.backoff_until {
+            if until > now {
+                tokio::time::sleep((until - now).min(MAX_IDLE_WAIT)).await;
+                return Ok(Vec::new());
+            }
+        }
+        let (index, due) = self
+            .queriers
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (i, q.next_due))
+            .min_by_key(|(_, due)| *due)
+            .expect("queriers is not empty");
+        if due > now {
+            tokio::time::sleep((due - now).min(MAX_IDLE_WAIT)).await;
+            if Instant::now() < due {
+                return Ok(Vec::new());
+            }
+        }
+        if self.db.is_none() {
+            match Db::connect(&settings.connection).await {
+                Ok(db) => self.db = Some(db),
+                Err(e) => return self.passing_failure(e, &settings),
+            }
+        }
+        let db = self.db.as_mut().expect("connected above");
+        let context = self.context.clone().expect("started");
+        let querier = &self.queriers[index];
+        let result = async {
+            let position = if querier.started {
+                None
+            } else {
+                Some(Self::start_querier(db, &settings, &context, querier).await?)
+            };
+            let fetched = querier.fetch_from(position, db, &settings).await?;
+            Ok::<_, ConnectError>((position, fetched))
+        }
+        .await;
+        // Nothing above changed the querier; from here on everything is synchronous.
+        match result {
+            Ok((position, fetched)) => {
+                let q = &mut self.queriers[index];
+                if let Some(p) = position {
+                    q.position = p;
+                    q.started = true;
+                }
+                q.accept(fetched, &settings, Instant::now())?;
+                let n = settings.batch_max_rows.min(q.buffer.len());
+                Ok(q.buffer.drain(..n).collect())
+            }
+            Err(e) if e.is_retriable() => self.passing_failure(e, &settings),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        self.db = None;
+        Ok(())
+    }
+}
+
+impl JdbcSourceTask {
+    /// Logs a failure that may pass, drops the connection and backs off.
+    fn passing_failure(
+        &mut self,
+        e: ConnectError,
+        settings: &SourceSettings,
+    ) -> Result<Vec<SourceRecord>> {
+        tracing::warn!("JDBC source query failed, retrying: {e}");
+        self.db = None;
+        self.backoff_until =
+            Some(Instant::now() + Duration::from_millis(settings.connection.backoff_ms.min(5000)));
+        Ok(Vec::new())
+    }
+}
