@@ -388,6 +388,27 @@ impl StandaloneHerder {
         self.start_tasks(name, entry).await;
     }
 
+    /// Starts task `task` of connector `name` with `config`, in the connector's target state.
+    fn launch_task(&self, name: &str, entry: &mut ConnectorEntry, task: u32, config: Props) {
+        let spec = TaskSpec {
+            id: TaskId {
+                connector: name.to_owned(),
+                task,
+            },
+            // A placeholder that cannot be resolved fails the connector at start; tasks then keep
+            // the raw value and report their own error.
+            connector_props: self
+                .providers
+                .resolve(&entry.config)
+                .unwrap_or_else(|_| entry.config.clone()),
+            task_props: config,
+        };
+        entry.tasks.insert(
+            task,
+            start_task(&self.ctx, spec, entry.plugin.new_task, entry.target),
+        );
+    }
+
     /// Generates task configs from the running connector and starts the tasks.
     async fn start_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
         let configs = match self.generate_task_configs(entry).await {
@@ -400,19 +421,7 @@ impl StandaloneHerder {
             }
         };
         for (i, config) in configs.into_iter().enumerate() {
-            let spec = TaskSpec {
-                id: TaskId {
-                    connector: name.to_owned(),
-                    task: i as u32,
-                },
-                connector_props: self
-                    .providers
-                    .resolve(&entry.config)
-                    .unwrap_or_else(|_| entry.config.clone()),
-                task_props: config,
-            };
-            let task = start_task(&self.ctx, spec, entry.plugin.new_task, entry.target);
-            entry.tasks.insert(i as u32, task);
+            self.launch_task(name, entry, i as u32, config);
         }
     }
 
@@ -494,21 +503,7 @@ impl StandaloneHerder {
             tracing::info!(connector = %name, "task configs changed; restarting {} task(s)", new.len());
             self.stop_tasks(name, entry).await;
             for (i, config) in new.into_iter().enumerate() {
-                let spec = TaskSpec {
-                    id: TaskId {
-                        connector: name.to_owned(),
-                        task: i as u32,
-                    },
-                    connector_props: self
-                        .providers
-                        .resolve(&entry.config)
-                        .unwrap_or_else(|_| entry.config.clone()),
-                    task_props: config,
-                };
-                entry.tasks.insert(
-                    i as u32,
-                    start_task(&self.ctx, spec, entry.plugin.new_task, entry.target),
-                );
+                self.launch_task(name, entry, i as u32, config);
             }
         }
     }
@@ -849,21 +844,7 @@ impl Herder for StandaloneHerder {
             if let Some(task) = entry.tasks.remove(&t) {
                 let config = task.config.clone();
                 task.stop(timeout).await;
-                let spec = TaskSpec {
-                    id: TaskId {
-                        connector: name.to_owned(),
-                        task: t,
-                    },
-                    connector_props: self
-                        .providers
-                        .resolve(&entry.config)
-                        .unwrap_or_else(|_| entry.config.clone()),
-                    task_props: config,
-                };
-                entry.tasks.insert(
-                    t,
-                    start_task(&self.ctx, spec, entry.plugin.new_task, entry.target),
-                );
+                self.launch_task(name, entry, t, config);
             }
         }
         Ok(if legacy { None } else { Some(answer) })
@@ -885,18 +866,7 @@ impl Herder for StandaloneHerder {
             .ok_or_else(|| HerderError::NotFound(format!("Task {id} not found")))?;
         let config = running.config.clone();
         running.stop(self.ctx.config.task_shutdown_timeout()).await;
-        let spec = TaskSpec {
-            id,
-            connector_props: self
-                .providers
-                .resolve(&entry.config)
-                .unwrap_or_else(|_| entry.config.clone()),
-            task_props: config,
-        };
-        entry.tasks.insert(
-            task,
-            start_task(&self.ctx, spec, entry.plugin.new_task, entry.target),
-        );
+        self.launch_task(name, entry, task, config);
         Ok(())
     }
 
