@@ -230,3 +230,51 @@ fn kill_9_mid_stream_loses_nothing() {
     assert_prefix_then_resume(&got, &records, "sink file");
     ferry.terminate();
 }
+
+#[test]
+fn source_topics_are_created_per_topic_creation_groups() {
+    let broker = TestBroker::from_env();
+    let builder = Ferry::builder(&broker);
+    let input = builder.dir().join("in.txt");
+    fs::write(&input, "a\nb\n").unwrap();
+    let grouped = unique_name("compacted-topic");
+    let plain = unique_name("plain-topic");
+    let input2 = builder.dir().join("in2.txt");
+    fs::write(&input2, "c\n").unwrap();
+    let (file_a, file_b) = (input.to_str().unwrap(), input2.to_str().unwrap());
+    let (name_a, name_b) = (unique_name("tc-a"), unique_name("tc-b"));
+    let creation = |topic: &'static str, file: &'static str, name: &'static str| {
+        [
+            ("name", name),
+            ("connector.class", "FileStreamSource"),
+            ("file", file),
+            ("topic", topic),
+            ("topic.creation.default.replication.factor", "1"),
+            ("topic.creation.default.partitions", "2"),
+            ("topic.creation.groups", "compacted"),
+            ("topic.creation.compacted.include", "compacted-topic.*"),
+            ("topic.creation.compacted.partitions", "3"),
+            ("topic.creation.compacted.cleanup.policy", "compact"),
+        ]
+    };
+    let leak = |s: &str| -> &'static str { Box::leak(s.to_owned().into_boxed_str()) };
+    let a = creation(leak(&grouped), leak(file_a), leak(&name_a));
+    let b = creation(leak(&plain), leak(file_b), leak(&name_b));
+    let _ferry = builder
+        .connector_properties(&a)
+        .connector_properties(&b)
+        .start();
+    broker.wait_for_records(&grouped, 2, LONG);
+    broker.wait_for_records(&plain, 1, LONG);
+    // Without topic creation the broker would auto-create both with its default of 4 partitions.
+    assert_eq!(
+        broker.partition_count(&grouped),
+        Some(3),
+        "the matching group's partitions"
+    );
+    assert_eq!(
+        broker.partition_count(&plain),
+        Some(2),
+        "the default group's partitions"
+    );
+}
