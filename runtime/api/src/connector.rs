@@ -110,9 +110,14 @@ pub trait SourceTask: Send {
     async fn commit(&mut self) -> Result<()> {
         Ok(())
     }
+    /// Whether the engine should call [`SourceTask::commit_record`]. Off by default: tracking
+    /// per-record acknowledgements costs a copy of each record's partition and offset.
+    fn wants_commit_record(&self) -> bool {
+        false
+    }
     /// Called for each record once it was acknowledged by Kafka (`metadata` set) or dropped by a
-    /// transform or tolerated error (`metadata` None). Cheap and synchronous: it runs on the
-    /// delivery path.
+    /// transform or tolerated error (`metadata` None), in the order acknowledgements arrive, when
+    /// [`SourceTask::wants_commit_record`] is true. Called between polls; keep it cheap.
     fn commit_record(
         &mut self,
         _source_partition: &SourceMap,

@@ -8,7 +8,9 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ferry_api::{ConnectError, SourceRecord, SourceTask, SourceTaskContext};
+use ferry_api::{
+    ConnectError, RecordMetadata, SourceMap, SourceRecord, SourceTask, SourceTaskContext,
+};
 use ferry_transforms::TransformChain;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
@@ -31,10 +33,15 @@ use crate::topic_creation::TopicCreator;
 use crate::worker_config::ClientRole;
 use std::sync::atomic::Ordering;
 
+/// Acknowledged (or dropped) records waiting for `SourceTask::commit_record`.
+type AckedRecords = Arc<Mutex<Vec<(SourceMap, SourceMap, Option<RecordMetadata>)>>>;
+
 /// Delivery reports land here, on librdkafka's thread.
 struct DeliveryContext {
     submitted: Arc<Mutex<SubmittedRecords>>,
     failure: Arc<Mutex<Option<String>>>,
+    /// Set when the task wants `commit_record` calls.
+    acked: Option<AckedRecords>,
 }
 
 impl ClientContext for DeliveryContext {}
@@ -44,11 +51,26 @@ impl ProducerContext for DeliveryContext {
 
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
         match result {
-            Ok(_) => self
-                .submitted
-                .lock()
-                .unwrap()
-                .ack(SubmissionId::from_opaque(opaque)),
+            Ok(msg) => {
+                let id = SubmissionId::from_opaque(opaque);
+                let mut submitted = self.submitted.lock().unwrap();
+                if let Some(acked) = &self.acked {
+                    use rdkafka::Message;
+                    if let Some((p, o)) = submitted.get(id) {
+                        let meta = RecordMetadata {
+                            topic: msg.topic().to_owned(),
+                            partition: msg.partition(),
+                            offset: msg.offset(),
+                            timestamp: msg.timestamp().to_millis(),
+                        };
+                        acked
+                            .lock()
+                            .unwrap()
+                            .push((p.clone(), o.clone(), Some(meta)));
+                    }
+                }
+                submitted.ack(id);
+            }
             Err((e, msg)) => {
                 use rdkafka::Message;
                 let mut failure = self.failure.lock().unwrap();
@@ -85,6 +107,7 @@ struct SourceRunner {
     topic_creator: Option<TopicCreator>,
     seen_topics: HashSet<String>,
     metrics: Arc<TaskMetrics>,
+    acked: Option<AckedRecords>,
     /// Ferry extension: failed source records go here when `ferry.errors.deadletterqueue.source.enable`.
     dlq: Option<DeadLetterQueue>,
 }
@@ -130,15 +153,18 @@ impl SourceRunner {
         );
         let submitted = Arc::new(Mutex::new(SubmittedRecords::new()));
         let failure = Arc::new(Mutex::new(None));
+        let acked: Option<AckedRecords> = task.wants_commit_record().then(Arc::default);
         let delivery = DeliveryContext {
             submitted: submitted.clone(),
             failure: failure.clone(),
+            acked: acked.clone(),
         };
         let producer: TaskProducer =
             create_client(&format!("task {}", spec.id), &settings, move |c| {
                 c.create_with_context(DeliveryContext {
                     submitted: delivery.submitted.clone(),
                     failure: delivery.failure.clone(),
+                    acked: delivery.acked.clone(),
                 })
             })?;
         let admin_settings = ctx
@@ -168,6 +194,7 @@ impl SourceRunner {
             None
         };
         Ok(SourceRunner {
+            acked,
             dlq,
             metrics,
             ctx,
@@ -228,6 +255,7 @@ impl SourceRunner {
                     }
                     Event::Polled(Err(e)) => return Err(e),
                 }
+                self.deliver_commit_records();
                 if Instant::now() >= next_flush {
                     self.commit_offsets().await;
                     next_flush = Instant::now() + interval;
@@ -264,10 +292,7 @@ impl SourceRunner {
             let transformed = match self.chain.apply(record) {
                 Ok(Some(r)) => r,
                 Ok(None) => {
-                    self.submitted
-                        .lock()
-                        .unwrap()
-                        .submit_dropped(&source_partition, source_offset);
+                    self.record_dropped(&source_partition, source_offset);
                     continue;
                 }
                 Err(e) => {
@@ -277,10 +302,7 @@ impl SourceRunner {
                     if let Some(original) = &original {
                         self.send_to_dlq(original, "TRANSFORMATION", &e.class, &e.error)?;
                     }
-                    self.submitted
-                        .lock()
-                        .unwrap()
-                        .submit_dropped(&source_partition, source_offset);
+                    self.record_dropped(&source_partition, source_offset);
                     continue;
                 }
             };
@@ -312,10 +334,7 @@ impl SourceRunner {
                         self.send_to_dlq(&transformed, stage, &e.class, &err)?;
                     }
                     self.tolerate_or_fail(err)?;
-                    self.submitted
-                        .lock()
-                        .unwrap()
-                        .submit_dropped(&source_partition, source_offset);
+                    self.record_dropped(&source_partition, source_offset);
                     continue;
                 }
             };
@@ -431,6 +450,30 @@ impl SourceRunner {
         Ok(())
     }
 
+    /// A record dropped by a transform or tolerated error: its offset is committable once the
+    /// records before it are, and the task hears of it through `commit_record` (metadata None).
+    fn record_dropped(&mut self, partition: &SourceMap, offset: SourceMap) {
+        if let Some(acked) = &self.acked {
+            acked
+                .lock()
+                .unwrap()
+                .push((partition.clone(), offset.clone(), None));
+        }
+        self.submitted
+            .lock()
+            .unwrap()
+            .submit_dropped(partition, offset);
+    }
+
+    /// Hands acknowledged records to the task's `commit_record`.
+    fn deliver_commit_records(&mut self) {
+        let Some(acked) = &self.acked else { return };
+        let done = std::mem::take(&mut *acked.lock().unwrap());
+        for (p, o, meta) in &done {
+            self.task.commit_record(p, o, meta.as_ref());
+        }
+    }
+
     fn tolerate_or_fail(&self, err: ConnectError) -> Result<(), ConnectError> {
         if !self.policy.tolerate_all {
             return Err(err);
@@ -492,6 +535,7 @@ impl SourceRunner {
         if let Ok(Err(e)) = flushed {
             tracing::warn!(task = %self.spec.id, "not every record was delivered before shutdown: {e}");
         }
+        self.deliver_commit_records();
         self.commit_offsets().await;
         if let Err(e) = self.task.stop().await {
             tracing::warn!(task = %self.spec.id, "error stopping task: {e}");

@@ -109,6 +109,15 @@ impl SubmittedRecords {
         self.ack(id);
     }
 
+    /// The partition and offset of a submitted, not yet acknowledged record.
+    pub fn get(&self, id: SubmissionId) -> Option<(&SourceMap, &SourceMap)> {
+        let q = self.partitions.get(id.slot as usize)?;
+        let idx = id.seq.checked_sub(q.front_seq)?;
+        q.pending
+            .get(idx as usize)
+            .map(|(offset, _)| (&q.partition, offset))
+    }
+
     /// Marks a record acknowledged and advances its partition's committable offset.
     pub fn ack(&mut self, id: SubmissionId) {
         let Some(q) = self.partitions.get_mut(id.slot as usize) else {
@@ -174,6 +183,7 @@ mod tests {
         let a2 = s.submit(&a, m("o", 2));
         let b1 = s.submit(&b, m("o", 10));
         let a3 = s.submit(&a, m("o", 3));
+        assert_eq!(s.get(a3), Some((&a, &m("o", 3))));
         s.ack(a2);
         s.ack(b1);
         assert_eq!(s.take_committable(), vec![(b.clone(), m("o", 10))]);
