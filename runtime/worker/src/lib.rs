@@ -9,6 +9,7 @@ pub mod config_providers;
 pub mod connector_config;
 pub mod connector_validation;
 pub mod dlq;
+pub mod errant_reporter;
 pub mod error_policy;
 pub mod herder;
 pub mod kafka;

@@ -26,6 +26,7 @@ use regex::Regex;
 use tokio::runtime::Handle;
 
 use crate::dlq::{DeadLetterQueue, ErrorOrigin};
+use crate::errant_reporter::{Originals, SinkErrantReporter};
 use crate::error_policy::ErrorPolicy;
 use crate::herder::{State, TargetState, TaskId};
 use crate::kafka::{create_client, sink_consumer_defaults};
@@ -252,6 +253,7 @@ struct SinkRunner {
     seen_topics: HashSet<String>,
     metrics: Arc<TaskMetrics>,
     dlq: Option<Arc<DeadLetterQueue>>,
+    originals: Originals,
 }
 
 /// Reads `topics` / `topics.regex` (exactly one must be set, COMPAT §5.1) into a subscription.
@@ -311,7 +313,19 @@ impl SinkRunner {
         let dlq = handle
             .block_on(DeadLetterQueue::for_task(&ctx, &id, &spec.connector_props))?
             .map(Arc::new);
-        let context = SinkTaskContext::new(id.task, None);
+        let originals: Originals = Arc::default();
+        let reporter = SinkErrantReporter {
+            policy: policy.clone(),
+            dlq: dlq.clone(),
+            originals: originals.clone(),
+            metrics: ctx.metrics.task(&id),
+            task_class: spec
+                .task_props
+                .get("task.class")
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let context = SinkTaskContext::new(id.task, Some(Arc::new(reporter)));
         handle.block_on(task.start(&spec.task_props, context.clone()))?;
         let shared = Arc::new(Mutex::new(SinkShared {
             id: id.clone(),
@@ -349,6 +363,7 @@ impl SinkRunner {
             seen_topics: HashSet::new(),
             metrics,
             dlq,
+            originals,
         })
     }
 
@@ -412,6 +427,9 @@ impl SinkRunner {
     /// changes are seen promptly), then takes what is already fetched.
     fn poll_batch(&mut self) -> Result<Vec<SinkRecord>, ConnectError> {
         let mut batch = Vec::new();
+        if self.dlq.is_some() {
+            self.originals.lock().unwrap().clear();
+        }
         let mut wait = Duration::from_millis(100);
         while batch.len() < self.max_batch {
             let Some(msg) = self.consumer.poll(wait) else {
@@ -454,6 +472,13 @@ impl SinkRunner {
         let locate = || format!("topic '{topic}', partition {partition}, offset {offset}");
         // The DLQ takes the original bytes: keep a (cheap, reference-counted) copy when there is one.
         let raw_copy = self.dlq.as_ref().map(|_| raw.clone());
+        if self.dlq.is_some() {
+            let key = (topic.clone(), partition, offset);
+            self.originals
+                .lock()
+                .unwrap()
+                .insert(key, (raw.clone(), timestamp));
+        }
         let origin = ErrorOrigin {
             topic: &topic,
             partition: Some(partition),
