@@ -106,6 +106,14 @@ fi
 log "build finished in $((SECONDS - build_start))s"
 
 for s in "${SERVICES[@]}"; do
+    # Show progress while a long install finishes (CI logs stay alive).
+    while kill -0 "${INSTALL_PIDS[$s]}" 2>/dev/null; do
+        log "still installing $s: $(tail -n 1 "$STATE/$s-install.log" 2>/dev/null | cut -c1-100)"
+        for _ in {1..60}; do
+            kill -0 "${INSTALL_PIDS[$s]}" 2>/dev/null || break
+            sleep 1
+        done
+    done
     if ! wait "${INSTALL_PIDS[$s]}"; then
         tail -n 40 "$STATE/$s-install.log" >&2
         die "installing service $s failed"

@@ -37,8 +37,9 @@ if ! nisshi_works; then
     ensure_apt_packages gcc g++ make pkg-config
     build_log="$FERRY_CACHE/nisshi-build.log"
     log "building nisshi $NISSHI_VERSION (about 31 minutes cold on 2 cores); log: $build_log"
+    # Progress goes to stderr too (callers may log it), the full log to a file.
     if ! cargo install "nisshi@$NISSHI_VERSION" --locked --ignore-rust-version \
-        --root "$NISSHI_ROOT" --target-dir "$FERRY_CACHE/nisshi-target" >"$build_log" 2>&1; then
+        --root "$NISSHI_ROOT" --target-dir "$FERRY_CACHE/nisshi-target" 2>&1 | tee "$build_log" >&2; then
         tail -n 30 "$build_log" >&2
         die "cargo install nisshi failed; full log: $build_log"
     fi
