@@ -24,6 +24,8 @@ user_args=()
 ((EUID == 0)) && user_args=(--user=root)
 port=$(free_port)
 cnf="$state_dir/my.cnf"
+client_password=
+[[ -d $state_dir/data/mysql ]] && client_password="password=ferry"
 cat >"$cnf" <<CNF
 [mysqld]
 datadir=$state_dir/data
@@ -40,10 +42,13 @@ gtid_strict_mode=ON
 innodb_buffer_pool_size=32M
 innodb_log_file_size=16M
 skip-name-resolve
+character-set-server=utf8mb4
+collation-server=utf8mb4_unicode_ci
 [client]
 socket=$state_dir/mariadb.sock
 port=$port
 user=root
+$client_password
 CNF
 
 if [[ ! -d $state_dir/data/mysql ]]; then
@@ -75,10 +80,13 @@ if ((fresh)); then
     # TCP clients authenticate with a password; the socket stays open for the scripts.
     mariadb --defaults-file="$cnf" -e "
         CREATE DATABASE IF NOT EXISTS ferry;
-        CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY 'ferry';
+        CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';
+        ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY 'ferry';
         GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;
         ALTER USER 'root'@'localhost' IDENTIFIED BY 'ferry';
         FLUSH PRIVILEGES;" || die "cannot create the test database"
+    # From now on the client tools need the password (mariadb-admin ping answers either way).
+    echo "password=ferry" >>"$cnf"
 fi
 echo "$port" >"$state_dir/mariadb.port"
 url="jdbc:mariadb://127.0.0.1:$port/ferry?user=root&password=ferry"

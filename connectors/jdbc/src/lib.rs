@@ -17,6 +17,8 @@
 mod config;
 mod db;
 mod dialect;
+#[cfg(test)]
+mod live_tests;
 mod sink;
 mod source;
 mod sql;

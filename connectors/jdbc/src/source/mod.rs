@@ -13,6 +13,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use ferry_api::{ConfigDef, Connector, ConnectorContext, Props, Result};
 
+#[cfg(test)]
+pub(crate) use tables::decode as decode_tables;
 pub use task::JdbcSourceTask;
 
 use crate::config::{source_config_def, SourceSettings, TASK_TABLES};
