@@ -185,7 +185,7 @@ fn numeric_target(precision: u32, scale: i32, mapping: NumericMapping) -> Target
             }
         }
         NumericMapping::BestFit | NumericMapping::BestFitEagerDouble => {
-            if precision > 0 && precision < 19 && scale < 1 && scale >= -84 {
+            if (1..19).contains(&precision) && (-84..1).contains(&scale) {
                 return int_by_precision(precision);
             }
             if scale > 0 && (precision < 19 || mapping == NumericMapping::BestFitEagerDouble) {

@@ -188,7 +188,15 @@ mod tests {
 
     #[test]
     fn parses_the_three_schemes() {
-        let table: &[(&str, DbKind, &str, u16, &str, &[(&str, &str)])] = &[
+        type Case<'a> = (
+            &'a str,
+            DbKind,
+            &'a str,
+            u16,
+            &'a str,
+            &'a [(&'a str, &'a str)],
+        );
+        let table: &[Case<'_>] = &[
             (
                 "jdbc:mysql://db.example:3307/inventory?user=bob&password=p%40ss",
                 DbKind::MySql,

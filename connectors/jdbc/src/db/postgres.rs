@@ -236,7 +236,7 @@ impl PgDb {
                 // NUMERIC(p,s) typmod = ((p << 16) | s) + 4; -1 when unconstrained.
                 let m = c.type_modifier();
                 let (p, s) = if m >= 4 {
-                    ((((m - 4) >> 16) & 0xffff) as u32, ((m - 4) & 0xffff) as i32)
+                    ((((m - 4) >> 16) & 0xffff) as u32, (m - 4) & 0xffff)
                 } else {
                     (0, 0)
                 };

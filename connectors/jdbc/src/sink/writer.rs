@@ -46,8 +46,11 @@ pub(crate) struct Batch {
 /// worked out once per schema rather than per record.
 #[derive(Debug, Default)]
 pub(crate) struct FieldsCache {
-    entries: Vec<(String, Option<SchemaRef>, Option<SchemaRef>, Arc<Fields>)>,
+    entries: Vec<CacheEntry>,
 }
+
+/// (table, key schema, value schema) → layout.
+type CacheEntry = (String, Option<SchemaRef>, Option<SchemaRef>, Arc<Fields>);
 
 fn same(a: &Option<SchemaRef>, b: Option<&SchemaRef>) -> bool {
     match (a, b) {
