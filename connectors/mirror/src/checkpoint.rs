@@ -222,6 +222,9 @@ fn read_offset_syncs(
     }
 }
 
+/// The last checkpoint emitted per (group, downstream topic, partition).
+type LastCheckpoints = HashMap<(String, String, i32), Checkpoint>;
+
 /// Kafka's `org.apache.kafka.connect.mirror.MirrorCheckpointTask`.
 #[derive(Default)]
 pub struct MirrorCheckpointTask {
@@ -231,7 +234,7 @@ pub struct MirrorCheckpointTask {
     next_emit: Option<Instant>,
     next_sync: Option<Instant>,
     /// Last checkpoint emitted per (group, downstream topic, partition).
-    last: Arc<Mutex<HashMap<(String, String, i32), Checkpoint>>>,
+    last: Arc<Mutex<LastCheckpoints>>,
     stop: Arc<AtomicBool>,
     reader: Option<std::thread::JoinHandle<()>>,
 }

@@ -315,7 +315,8 @@ mod tests {
 
     #[test]
     fn malformed_records_name_the_field() {
-        let cases: [(Option<&[u8]>, Option<&[u8]>, FormatError); 3] = [
+        type Case<'a> = (Option<&'a [u8]>, Option<&'a [u8]>, FormatError);
+        let cases: [Case<'_>; 3] = [
             (
                 Some(&[0, 1, b'A']),
                 Some(&[0, 0]),
