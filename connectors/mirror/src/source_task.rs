@@ -297,6 +297,11 @@ impl SourceTask for MirrorSourceTask {
         }
     }
 
+    fn wants_commit_record(&self) -> bool {
+        // Offset syncs pair each upstream offset with the downstream offset Kafka assigned.
+        true
+    }
+
     fn commit_record(
         &mut self,
         source_partition: &SourceMap,

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 pub(crate) const USAGE: &str = "\
 Usage:
   ferry standalone <worker.properties> [<connector.properties|connector.json> ...]
+  ferry mirror <mm2.properties> [--clusters A B ...]   MirrorMaker 2 dedicated mode
   ferry plugins          list bundled connectors, converters, transforms and predicates
   ferry --version
   ferry --help
@@ -18,6 +19,10 @@ pub(crate) enum Command {
     Standalone {
         worker: PathBuf,
         connectors: Vec<PathBuf>,
+    },
+    Mirror {
+        config: PathBuf,
+        clusters: Option<Vec<String>>,
     },
     Plugins,
     Version,
@@ -37,6 +42,20 @@ pub(crate) fn parse(args: &[String]) -> Result<Command, String> {
             Ok(Command::Standalone {
                 worker: PathBuf::from(worker),
                 connectors: args[2..].iter().map(PathBuf::from).collect(),
+            })
+        }
+        Some("mirror") => {
+            let config = args
+                .get(1)
+                .ok_or("mirror: missing the mm2.properties file")?;
+            let clusters = match args.get(2).map(String::as_str) {
+                None => None,
+                Some("--clusters") if args.len() > 3 => Some(args[3..].to_vec()),
+                Some(other) => return Err(format!("mirror: unexpected argument {other}")),
+            };
+            Ok(Command::Mirror {
+                config: PathBuf::from(config),
+                clusters,
             })
         }
         Some("distributed") => Err("distributed mode is not available in this build yet".into()),

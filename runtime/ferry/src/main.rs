@@ -4,6 +4,7 @@
 //! standalone worker exactly as Kafka Connect's `connect-standalone.sh` does.
 
 mod cli;
+mod mirror;
 mod registry;
 mod standalone;
 
@@ -38,24 +39,30 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         cli::Command::Standalone { worker, connectors } => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("cannot start the async runtime: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(standalone::run(&worker, &connectors)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    tracing::error!("{e:#}");
-                    eprintln!("ferry: {e:#}");
-                    ExitCode::FAILURE
-                }
-            }
+            run(standalone::run(&worker, &connectors))
+        }
+        cli::Command::Mirror { config, clusters } => run(mirror::run(&config, clusters.as_deref())),
+    }
+}
+
+/// Runs a worker future on a multi-threaded runtime; errors print and exit non-zero.
+fn run(worker: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(worker) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("ferry: {e:#}");
+            ExitCode::FAILURE
         }
     }
 }

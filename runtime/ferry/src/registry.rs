@@ -9,6 +9,7 @@ pub(crate) fn bundled_plugins() -> Plugins {
     let (transformations, predicates) = ferry_transforms::plugins();
     let mut connectors = Vec::new();
     connectors.extend(ferry_connector_file::plugins());
+    connectors.extend(ferry_connector_mirror::plugins());
     Plugins {
         connectors,
         converters,

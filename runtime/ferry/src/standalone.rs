@@ -141,7 +141,7 @@ fn fetch_cluster_id(herder: Arc<StandaloneHerder>, config: Arc<WorkerConfig>) {
     });
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
