@@ -773,3 +773,54 @@ async fn connector_notices_new_tables_and_spreads_them_over_tasks() {
         c.stop().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn sink_writes_large_batches_in_chunks() {
+    use ferry_api::{Schema, SchemaBuilder};
+    for b in backends("sink_writes_large_batches_in_chunks") {
+        b.run(&["DROP TABLE IF EXISTS jt_bulk".to_owned()]).await;
+        let schema = SchemaBuilder::struct_()
+            .field("id", Schema::int64())
+            .field("name", Schema::string())
+            .field("amount", SchemaBuilder::decimal(2).build())
+            .build();
+        let n = 30_000i64;
+        let records: Vec<SinkRecord> = (0..n)
+            .map(|i| {
+                let v = ferry_api::Struct::new(schema.clone())
+                    .with("id", i)
+                    .unwrap()
+                    .with("name", format!("name\t{i}\\"))
+                    .unwrap()
+                    .with("amount", ferry_api::Decimal::new(i, 2))
+                    .unwrap();
+                sink_record("jt_bulk", i, None, Value::Null, Some(schema.clone()), Value::from(v))
+            })
+            .collect();
+        for mode in ["insert", "upsert"] {
+            let mut sink = start_sink(&b.props(&[
+                ("auto.create", "true"),
+                ("insert.mode", mode),
+                ("pk.mode", "record_value"),
+                ("pk.fields", "id"),
+            ]))
+            .await;
+            // In upsert mode the same rows go again: each one updates, none is a duplicate.
+            let started = Instant::now();
+            for chunk in records.chunks(10_000) {
+                sink.put(chunk).await.unwrap();
+            }
+            eprintln!("{:?} {mode}: {n} rows in {:?}", b.kind, started.elapsed());
+            sink.stop().await.unwrap();
+            let mut db = b.db().await;
+            let rows = db
+                .query("SELECT COUNT(*), SUM(id), MIN(name) FROM jt_bulk", &[])
+                .await
+                .unwrap();
+            let got: Vec<String> = rows[0].iter().map(normalise).collect();
+            assert_eq!(got[0], "int:30000", "{mode}");
+            assert_eq!(got[1], "int:449985000", "{mode}");
+            assert_eq!(got[2], "text:name\t0\\", "{mode}");
+        }
+    }
+}
