@@ -156,6 +156,26 @@ impl Struct {
     pub fn values(&self) -> &[Value] {
         &self.values
     }
+    /// Takes the field values out (schema order, defaults not applied), without copying them.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+    /// A struct of `schema` from one value per field, in field order, each checked against its
+    /// field's schema. Cheaper than [`Struct::put`] per field: no lookup by name.
+    pub fn from_values(schema: SchemaRef, values: Vec<Value>) -> Result<Self> {
+        if values.len() != schema.fields.len() {
+            return Err(ConnectError::data(format!(
+                "struct {} has {} fields, got {} values",
+                schema.name_or_empty(),
+                schema.fields.len(),
+                values.len()
+            )));
+        }
+        for (f, v) in schema.fields.iter().zip(&values) {
+            validate(&f.schema, v, Some(&f.name))?;
+        }
+        Ok(Struct { schema, values })
+    }
     /// Checks that every required field is set.
     pub fn validate(&self) -> Result<()> {
         for f in &self.schema.fields {
@@ -434,7 +454,8 @@ pub(crate) fn validate(schema: &Schema, value: &Value, field: Option<&str>) -> R
             true
         }
         (_, T::Struct, Value::Struct(s)) => {
-            if s.schema().as_ref() != schema {
+            // Shared schemas are the same Arc: skip the deep comparison then.
+            if !std::ptr::eq(s.schema().as_ref(), schema) && s.schema().as_ref() != schema {
                 return Err(ConnectError::data(match field {
                     Some(f) => format!("Struct schemas do not match for field \"{f}\"."),
                     None => "Struct schemas do not match.".to_string(),

@@ -8,7 +8,7 @@ use ferry_api::{
 };
 
 use crate::util::{
-    build_struct, field_value, into_map, into_struct, map_put, push_field,
+    build_struct, into_map, take_field_values, into_struct, map_put, push_field,
     replace_null_with_default_key, struct_basics, Part, SchemaCache, REPLACE_NULL_WITH_DEFAULT,
 };
 
@@ -202,11 +202,8 @@ impl Transformation for InsertField {
                     }
                     Ok(std::sync::Arc::new(out))
                 })?;
-                let mut values: Vec<Value> = schema
-                    .fields
-                    .iter()
-                    .map(|f| field_value(&value, &f.name, self.replace_null_with_default))
-                    .collect();
+                // The derived schema starts with the input's fields in order: move their values.
+                let mut values = take_field_values(value, self.replace_null_with_default);
                 values.extend(inserted.into_iter().map(|(_, _, v)| v));
                 let s = build_struct(&updated, values)?;
                 self.part.set(&mut record, Some(updated), s.into());

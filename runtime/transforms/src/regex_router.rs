@@ -12,7 +12,13 @@ use crate::javaregex::FullMatch;
 pub(crate) struct RegexRouter {
     regex: Option<FullMatch>,
     replacement: String,
+    /// Topic → routed topic (None: no match). Topic names repeat record after record, so the
+    /// regex runs once per distinct topic; bounded so a topic-per-key pattern cannot grow it.
+    routes: std::collections::HashMap<String, Option<String>>,
 }
+
+/// Distinct topics remembered before the route cache is cleared.
+const ROUTE_CACHE_SIZE: usize = 1024;
 
 impl Transformation for RegexRouter {
     fn config_def(&self) -> ConfigDef {
@@ -38,11 +44,21 @@ impl Transformation for RegexRouter {
         Ok(())
     }
     fn apply(&mut self, mut record: ConnectRecord) -> Result<Option<ConnectRecord>> {
-        if let Some(topic) = self
+        if let Some(route) = self.routes.get(&record.topic) {
+            if let Some(topic) = route {
+                record.topic.clone_from(topic);
+            }
+            return Ok(Some(record));
+        }
+        let route = self
             .regex
             .as_ref()
-            .and_then(|r| r.replace_whole(&record.topic, &self.replacement))
-        {
+            .and_then(|r| r.replace_whole(&record.topic, &self.replacement));
+        if self.routes.len() >= ROUTE_CACHE_SIZE {
+            self.routes.clear();
+        }
+        self.routes.insert(record.topic.clone(), route.clone());
+        if let Some(topic) = route {
             record.topic = topic;
         }
         Ok(Some(record))

@@ -11,7 +11,7 @@ use ferry_api::{
 };
 
 use crate::util::{
-    build_struct, field_value, into_map, into_struct, push_field, replace_null_with_default_key,
+    build_struct, into_map, take_field_values, into_struct, push_field, replace_null_with_default_key,
     struct_basics, Part, SchemaCache, REPLACE_NULL_WITH_DEFAULT,
 };
 
@@ -152,12 +152,17 @@ impl Transformation for ReplaceField {
                     }
                     Ok(Arc::new(out))
                 })?;
+                let source = value.schema().clone();
+                let mut taken = take_field_values(value, self.replace_null_with_default);
                 let values = updated
                     .fields
                     .iter()
                     .map(|f| {
                         let original = rules.reverse_renames.get(&f.name).unwrap_or(&f.name);
-                        field_value(&value, original, self.replace_null_with_default)
+                        // Move each kept value out of the input (no copies).
+                        source
+                            .field(original)
+                            .map_or(Value::Null, |sf| std::mem::take(&mut taken[sf.index]))
                     })
                     .collect();
                 let s = build_struct(&updated, values)?;

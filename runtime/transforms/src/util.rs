@@ -162,11 +162,24 @@ pub(crate) fn push_field(schema: &mut Schema, name: &str, field_schema: SchemaRe
 
 /// Builds a struct value of `schema` from values in field order, checking each against its field.
 pub(crate) fn build_struct(schema: &SchemaRef, values: Vec<Value>) -> Result<Struct> {
-    let mut s = Struct::new(schema.clone());
-    for (field, value) in schema.fields.iter().zip(values) {
-        s.put(&field.name, value)?;
+    Struct::from_values(schema.clone(), values)
+}
+
+/// The field values of `s` by field index, moved out (no copies), with field defaults applied to
+/// nulls when `with_default` (Kafka's `replace.null.with.default`).
+pub(crate) fn take_field_values(s: Struct, with_default: bool) -> Vec<Value> {
+    let schema = s.schema().clone();
+    let mut values = s.into_values();
+    if with_default {
+        for (v, f) in values.iter_mut().zip(&schema.fields) {
+            if v.is_null() {
+                if let Some(d) = &f.schema.default {
+                    *v = d.clone();
+                }
+            }
+        }
     }
-    Ok(s)
+    values
 }
 
 /// How many derived schemas a transform keeps (Kafka uses an LRU cache of 16).
