@@ -794,7 +794,14 @@ async fn sink_writes_large_batches_in_chunks() {
                     .unwrap()
                     .with("amount", ferry_api::Decimal::new(i, 2))
                     .unwrap();
-                sink_record("jt_bulk", i, None, Value::Null, Some(schema.clone()), Value::from(v))
+                sink_record(
+                    "jt_bulk",
+                    i,
+                    None,
+                    Value::Null,
+                    Some(schema.clone()),
+                    Value::from(v),
+                )
             })
             .collect();
         for mode in ["insert", "upsert"] {

@@ -5,6 +5,10 @@
 //!
 //! Failures that may pass (connection lost, deadlock, …) are retried `max.retries` times,
 //! `retry.backoff.ms` apart, reconnecting as needed; data and configuration errors fail at once.
+//!
+//! Each write runs as a spawned job that owns the connection, so a `put` dropped by the worker
+//! never abandons a statement half-way (which would leave the MySQL protocol out of step or a
+//! transaction open): the job commits or rolls back, and the next call waits for it first.
 
 use std::time::Duration;
 
@@ -22,7 +26,12 @@ pub struct JdbcSinkTask {
     db: Option<Db>,
     cache: FieldsCache,
     writer: Writer,
+    /// The write in flight, owning the connection and writer until it finishes.
+    job: Option<tokio::task::JoinHandle<WriteOutcome>>,
 }
+
+/// What a write job hands back.
+type WriteOutcome = (Option<Db>, Writer, Result<()>);
 
 impl JdbcSinkTask {
     /// A task; configured by `start`.
@@ -48,17 +57,27 @@ impl SinkTask for JdbcSinkTask {
             .settings
             .clone()
             .ok_or_else(|| ConnectError::internal("JDBC sink task put before start"))?;
-        let batches = writer::plan(&settings, &mut self.cache, records)?;
+        // A write left running by a dropped `put` finishes first; its records come again.
+        if self.job.is_some() {
+            let _ = self.finish_job().await;
+        }
+        let batches = std::sync::Arc::new(writer::plan(&settings, &mut self.cache, records)?);
         let mut attempt = 0;
         loop {
-            let result = async {
-                if self.db.is_none() {
-                    self.db = Some(Db::connect(&settings.connection).await?);
+            let (mut db, mut writer) = (self.db.take(), std::mem::take(&mut self.writer));
+            let (s, b) = (settings.clone(), std::sync::Arc::clone(&batches));
+            self.job = Some(tokio::spawn(async move {
+                let result = async {
+                    if db.is_none() {
+                        db = Some(Db::connect(&s.connection).await?);
+                    }
+                    let conn = db.as_mut().expect("connected above");
+                    writer.write(conn, &s, &b).await
                 }
-                let db = self.db.as_mut().expect("connected above");
-                self.writer.write(db, &settings, &batches).await
-            }
-            .await;
+                .await;
+                (db, writer, result)
+            }));
+            let result = self.finish_job().await;
             let e = match result {
                 Ok(()) => return Ok(()),
                 Err(e) => e,
@@ -94,7 +113,27 @@ impl SinkTask for JdbcSinkTask {
     }
 
     async fn stop(&mut self) -> Result<()> {
+        if self.job.is_some() {
+            let _ = self.finish_job().await;
+        }
         self.db = None;
         Ok(())
+    }
+}
+
+impl JdbcSinkTask {
+    /// Awaits the write job (cancel-safe: the handle stays in `self` until it yields) and takes
+    /// back the connection and writer.
+    async fn finish_job(&mut self) -> Result<()> {
+        let Some(job) = self.job.as_mut() else {
+            return Ok(());
+        };
+        let outcome = job.await;
+        self.job = None;
+        let (db, writer, result) =
+            outcome.map_err(|e| ConnectError::internal(format!("JDBC write job failed: {e}")))?;
+        self.db = db;
+        self.writer = writer;
+        result
     }
 }

@@ -80,7 +80,13 @@ impl Querier {
     }
 
     fn name(&self) -> String {
-        match &self.origin {
+        self.origin.name()
+    }
+}
+
+impl Origin {
+    fn name(&self) -> String {
+        match self {
             Origin::Table(id) => id.to_string(),
             Origin::Query(q) => format!("query '{q}'"),
         }
@@ -88,7 +94,7 @@ impl Querier {
 
     /// The columns of the table or query, as the database describes them now.
     async fn columns(&self, db: &mut Db) -> Result<Vec<ColumnMeta>> {
-        match &self.origin {
+        match self {
             Origin::Table(id) => {
                 let cols = db.table_columns(id).await?;
                 if cols.is_empty() {
@@ -127,7 +133,7 @@ impl Querier {
                 self.name()
             ))
         })?;
-        if settings.validate_non_null && col.nullable && matches!(self.origin, Origin::Table(_)) {
+        if settings.validate_non_null && col.nullable && matches!(self, Origin::Table(_)) {
             return Err(ConnectError::config(format!(
                 "Cannot make incremental queries using incrementing column {name} on {} because this column is nullable.",
                 self.name()
@@ -148,8 +154,7 @@ impl Querier {
                     self.name()
                 ))
             })?;
-            if settings.validate_non_null && col.nullable && matches!(self.origin, Origin::Table(_))
-            {
+            if settings.validate_non_null && col.nullable && matches!(self, Origin::Table(_)) {
                 return Err(ConnectError::config(format!(
                     "Cannot make incremental queries using timestamp column {name} on {} because this column is nullable.",
                     self.name()
@@ -159,19 +164,17 @@ impl Querier {
         Ok(())
     }
 
-    /// Runs the query for the next rows after the current position (or after `start`, the
-    /// position being loaded). Awaits only; changes nothing in `self`.
-    pub(crate) async fn fetch_from(
+    /// Runs the query for the next rows after `pos`.
+    pub(crate) async fn fetch(
         &self,
-        start: Option<Position>,
+        pos: Position,
         db: &mut Db,
         settings: &SourceSettings,
     ) -> Result<Fetched> {
-        let pos = start.unwrap_or(self.position);
         let d = db.dialect();
         let q = settings.quote;
         let columns = self.columns(db).await?;
-        let base = match &self.origin {
+        let base = match self {
             Origin::Table(id) => format!("SELECT * FROM {}", d.table_sql(id, q)),
             Origin::Query(query) => query.clone(),
         };
@@ -232,7 +235,9 @@ impl Querier {
             full,
         })
     }
+}
 
+impl Querier {
     /// Turns fetched rows into records (buffered), moving the position past them. Synchronous.
     pub(crate) fn accept(
         &mut self,
@@ -260,7 +265,7 @@ impl Querier {
         let position_of = |name: &str| columns.iter().position(|c| c.name == name);
         let inc_index = match settings.mode {
             Mode::Incrementing | Mode::TimestampIncrementing => {
-                let name = self.incrementing_column(settings, &columns)?;
+                let name = self.origin.incrementing_column(settings, &columns)?;
                 position_of(&name)
             }
             _ => None,

@@ -2,6 +2,12 @@
 //! `poll.interval.ms` unless the last read was cut at `batch.max.rows`, and hands out at most
 //! `batch.max.rows` records per `poll`.
 //!
+//! Cancel safety: the worker drops a pending `poll` whenever offsets are due to be flushed. A
+//! database query abandoned half-way would leave the MySQL protocol out of step, so each query
+//! runs as a spawned job that owns the connection; `poll` only awaits the job's handle, which is
+//! kept in the task. A dropped `poll` leaves the job running, and the next `poll` picks up its
+//! result; the querier's position moves only when that result is accepted.
+//!
 //! Database errors that may pass (connection lost, table changed under the query) drop the
 //! connection and are retried on the next poll after `connection.backoff.ms` (Confluent retries
 //! queries the same way); configuration and data errors fail the task.
@@ -9,10 +15,12 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use ferry_api::{ConnectError, Props, Result, SourceRecord, SourceTask, SourceTaskContext};
+use ferry_api::{
+    ConnectError, Props, Result, SourceMap, SourceRecord, SourceTask, SourceTaskContext,
+};
 
 use super::offsets::Position;
-use super::querier::{Origin, Querier};
+use super::querier::{Fetched, Origin, Querier};
 use super::tables;
 use crate::config::{Mode, SourceSettings, TASK_TABLES};
 use crate::db::Db;
@@ -29,6 +37,17 @@ pub struct JdbcSourceTask {
     queriers: Vec<Querier>,
     /// After a passing failure, no query before this instant.
     backoff_until: Option<Instant>,
+    /// The query in flight, owning the connection until it finishes.
+    job: Option<tokio::task::JoinHandle<JobOutcome>>,
+}
+
+/// What a query job hands back: the connection, and for querier `index` its start position
+/// (when it was loaded by this job) and the rows, or the error.
+#[derive(Debug)]
+struct JobOutcome {
+    db: Db,
+    index: usize,
+    result: Result<(Option<Position>, Fetched)>,
 }
 
 impl JdbcSourceTask {
@@ -48,15 +67,12 @@ impl JdbcSourceTask {
         db: &mut Db,
         settings: &SourceSettings,
         context: &SourceTaskContext,
-        q: &Querier,
+        partition: &SourceMap,
+        legacy: Option<&SourceMap>,
     ) -> Result<Position> {
-        let stored = Position::stored(
-            context.offsets.as_ref(),
-            &q.partition,
-            q.legacy_partition.as_ref(),
-        );
+        let stored = Position::stored(context.offsets.as_ref(), partition, legacy);
         if let Some(p) = stored {
-            tracing::info!("resuming {} from offset {:?}", q.topic, p);
+            tracing::info!("resuming {partition:?} from offset {p:?}");
             return Ok(p);
         }
         let mut p = Position::default();
@@ -99,6 +115,9 @@ impl SourceTask for JdbcSourceTask {
 
     async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
         let settings = self.settings()?.clone();
+        if self.job.is_some() {
+            return self.finish_job().await;
+        }
         if self.queriers.is_empty() {
             tokio::time::sleep(MAX_IDLE_WAIT).await;
             return Ok(Vec::new());
@@ -134,20 +153,61 @@ impl SourceTask for JdbcSourceTask {
                 Err(e) => return self.passing_failure(e, &settings),
             }
         }
-        let db = self.db.as_mut().expect("connected above");
+        let mut db = self.db.take().expect("connected above");
         let context = self.context.clone().expect("started");
         let querier = &self.queriers[index];
-        let result = async {
-            let position = if querier.started {
-                None
-            } else {
-                Some(Self::start_querier(db, &settings, &context, querier).await?)
-            };
-            let fetched = querier.fetch_from(position, db, &settings).await?;
-            Ok::<_, ConnectError>((position, fetched))
+        let (origin, started, position) =
+            (querier.origin.clone(), querier.started, querier.position);
+        let (partition, legacy) = (querier.partition.clone(), querier.legacy_partition.clone());
+        self.job = Some(tokio::spawn(async move {
+            let result = async {
+                let start = if started {
+                    None
+                } else {
+                    Some(
+                        Self::start_querier(
+                            &mut db,
+                            &settings,
+                            &context,
+                            &partition,
+                            legacy.as_ref(),
+                        )
+                        .await?,
+                    )
+                };
+                let fetched = origin
+                    .fetch(start.unwrap_or(position), &mut db, &settings)
+                    .await?;
+                Ok((start, fetched))
+            }
+            .await;
+            JobOutcome { db, index, result }
+        }));
+        self.finish_job().await
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        if let Some(job) = self.job.take() {
+            job.abort();
         }
-        .await;
-        // Nothing above changed the querier; from here on everything is synchronous.
+        self.db = None;
+        Ok(())
+    }
+}
+
+impl JdbcSourceTask {
+    /// Awaits the query job (cancel-safe: the handle stays in `self` until it yields) and
+    /// accepts its rows.
+    async fn finish_job(&mut self) -> Result<Vec<SourceRecord>> {
+        let settings = self.settings()?.clone();
+        let Some(job) = self.job.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let outcome = job.await;
+        self.job = None;
+        let JobOutcome { db, index, result } =
+            outcome.map_err(|e| ConnectError::internal(format!("JDBC query job failed: {e}")))?;
+        self.db = Some(db);
         match result {
             Ok((position, fetched)) => {
                 let q = &mut self.queriers[index];
@@ -164,13 +224,6 @@ impl SourceTask for JdbcSourceTask {
         }
     }
 
-    async fn stop(&mut self) -> Result<()> {
-        self.db = None;
-        Ok(())
-    }
-}
-
-impl JdbcSourceTask {
     /// Logs a failure that may pass, drops the connection and backs off.
     fn passing_failure(
         &mut self,
