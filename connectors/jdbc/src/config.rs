@@ -150,6 +150,32 @@ pub fn sink_config_def() -> ConfigDef {
         .define(key(RETRY_BACKOFF, Int, "3000", Medium, "The time in milliseconds to wait following an error before a retry attempt is made.").validator(Validator::at_least(0.0)))
 }
 
+/// Connect's per-key validation plus the cross-key rules of `parse`: an error of `parse` is
+/// reported on the key its message names (the first declared key found in it), so the REST
+/// validate answer shows it where the user has to change something.
+pub(crate) fn validate_with(
+    def: &ConfigDef,
+    props: &Props,
+    parse: impl Fn(&Props) -> Result<()>,
+) -> Vec<ferry_api::ConfigValue> {
+    let mut values = def.validate(props);
+    if values.iter().any(|v| !v.errors.is_empty()) {
+        return values;
+    }
+    if let Err(e) = parse(props) {
+        let msg = e.message().to_owned();
+        let at = values
+            .iter()
+            .position(|v| msg.contains(&format!("configuration {}", v.name)))
+            .or_else(|| values.iter().position(|v| msg.contains(v.name.as_str())))
+            .unwrap_or(0);
+        if let Some(v) = values.get_mut(at) {
+            v.errors.push(msg);
+        }
+    }
+    values
+}
+
 /// The connection part of a parsed config.
 pub(crate) fn connection_settings(config: &Config) -> Result<ConnectionSettings> {
     let url = JdbcUrl::parse(config.string(CONNECTION_URL).unwrap_or_default())?;
@@ -486,6 +512,25 @@ mod tests {
             let err = SinkSettings::parse(&p).unwrap_err();
             assert!(err.message().contains(msg), "{extra:?}: {err}");
         }
+    }
+
+    #[test]
+    fn validate_reports_cross_key_errors_on_their_key() {
+        let p = props(&[
+            ("connection.url", "jdbc:mysql://h/db"),
+            ("insert.mode", "upsert"),
+        ]);
+        let values = validate_with(&sink_config_def(), &p, |p| {
+            SinkSettings::parse(p).map(|_| ())
+        });
+        let with_errors: Vec<(&str, &[String])> = values
+            .iter()
+            .filter(|v| !v.errors.is_empty())
+            .map(|v| (v.name.as_str(), v.errors.as_slice()))
+            .collect();
+        assert_eq!(with_errors.len(), 1, "{with_errors:?}");
+        assert_eq!(with_errors[0].0, "pk.mode");
+        assert!(with_errors[0].1[0].contains("needs primary key columns"));
     }
 
     #[test]

@@ -504,12 +504,16 @@ async fn source_resumes_after_a_cancelled_poll_and_a_restart() {
         assert_eq!(ids(&seen), (1..=250).collect::<Vec<i64>>());
         task.stop().await.unwrap();
         // A new task (a restart) resumes from the committed offset: only new rows follow.
-        b.run(&["INSERT INTO jt_resume (v) VALUES (-1)".to_owned()]).await;
+        b.run(&["INSERT INTO jt_resume (v) VALUES (-1)".to_owned()])
+            .await;
         let mut task = start_source(&props, &offsets).await;
         let rest = poll_n(&mut task, &offsets, 1).await;
         assert_eq!(ids(&rest), [251]);
         let offset = offsets.offset(&rest[0].source_partition).unwrap();
-        assert_eq!(offset.get("incrementing").and_then(|v| v.as_i64()), Some(251));
+        assert_eq!(
+            offset.get("incrementing").and_then(|v| v.as_i64()),
+            Some(251)
+        );
         task.stop().await.unwrap();
     }
 }
@@ -834,5 +838,53 @@ async fn sink_writes_large_batches_in_chunks() {
             assert_eq!(got[1], "int:449985000", "{mode}");
             assert_eq!(got[2], "text:name\t0\\", "{mode}");
         }
+    }
+}
+
+#[tokio::test]
+async fn timestamp_delay_holds_back_recent_rows() {
+    for b in backends("timestamp_delay_holds_back_recent_rows") {
+        let (id_col, ts_col, ago) = if b.is_pg() {
+            (
+                "SERIAL PRIMARY KEY",
+                "TIMESTAMP(3)",
+                "now() - interval '2 hours'",
+            )
+        } else {
+            (
+                "INT AUTO_INCREMENT PRIMARY KEY",
+                "DATETIME(3)",
+                "NOW(3) - INTERVAL 2 HOUR",
+            )
+        };
+        let now = if b.is_pg() { "now()" } else { "NOW(3)" };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_delay".to_owned(),
+            format!("CREATE TABLE jt_delay (id {id_col}, modified {ts_col} NOT NULL)"),
+            format!("INSERT INTO jt_delay (modified) VALUES ({ago})"),
+            format!("INSERT INTO jt_delay (modified) VALUES ({now})"),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = start_source(
+            &b.props(&[
+                ("mode", "timestamp+incrementing"),
+                ("table.whitelist", "jt_delay"),
+                ("topic.prefix", ""),
+                ("poll.interval.ms", "50"),
+                ("incrementing.column.name", "id"),
+                ("timestamp.column.name", "modified"),
+                ("timestamp.delay.interval.ms", "3600000"),
+            ]),
+            &offsets,
+        )
+        .await;
+        let got = poll_n(&mut task, &offsets, 1).await;
+        assert_eq!(ids(&got), [1], "{:?}", b.kind);
+        // The recent row stays back for the hour: several more polls bring nothing.
+        for _ in 0..3 {
+            assert!(task.poll().await.unwrap().is_empty());
+        }
+        task.stop().await.unwrap();
     }
 }

@@ -8,11 +8,11 @@ mod writer;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ferry_api::{ConfigDef, Connector, ConnectorContext, Props, Result};
+use ferry_api::{ConfigDef, ConfigValue, Connector, ConnectorContext, Props, Result};
 
 pub use task::JdbcSinkTask;
 
-use crate::config::{sink_config_def, SinkSettings};
+use crate::config::{sink_config_def, validate_with, SinkSettings};
 
 /// Confluent's `io.confluent.connect.jdbc.JdbcSinkConnector`.
 #[derive(Debug, Default)]
@@ -31,6 +31,12 @@ impl JdbcSinkConnector {
 impl Connector for JdbcSinkConnector {
     fn config_def(&self) -> ConfigDef {
         sink_config_def()
+    }
+
+    fn validate(&self, props: &Props) -> Vec<ConfigValue> {
+        validate_with(&sink_config_def(), props, |p| {
+            SinkSettings::parse(p).map(|_| ())
+        })
     }
 
     async fn start(&mut self, props: &Props, _context: Arc<dyn ConnectorContext>) -> Result<()> {

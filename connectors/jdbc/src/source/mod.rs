@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ferry_api::{ConfigDef, Connector, ConnectorContext, Props, Result};
+use ferry_api::{ConfigDef, ConfigValue, Connector, ConnectorContext, Props, Result};
 
 #[cfg(test)]
 pub(crate) use tables::decode as decode_tables;
 pub use task::JdbcSourceTask;
 
-use crate::config::{source_config_def, SourceSettings, TASK_TABLES};
+use crate::config::{source_config_def, validate_with, SourceSettings, TASK_TABLES};
 use crate::db::Db;
 use crate::dialect::TableId;
 
@@ -41,6 +41,12 @@ impl JdbcSourceConnector {
 impl Connector for JdbcSourceConnector {
     fn config_def(&self) -> ConfigDef {
         source_config_def()
+    }
+
+    fn validate(&self, props: &Props) -> Vec<ConfigValue> {
+        validate_with(&source_config_def(), props, |p| {
+            SourceSettings::parse(p).map(|_| ())
+        })
     }
 
     async fn start(&mut self, props: &Props, context: Arc<dyn ConnectorContext>) -> Result<()> {
