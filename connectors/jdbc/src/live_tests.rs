@@ -363,6 +363,28 @@ async fn every_column_type_flows_source_to_sink() {
             "{:?}",
             original[1]
         );
+
+        // The table the sink created reads back as the same Connect values.
+        let mut again = start_source(
+            &b.props(&[
+                ("mode", "bulk"),
+                ("table.whitelist", "jt_types_copy"),
+                ("topic.prefix", "db-"),
+            ]),
+            &Arc::new(MemoryOffsets::default()),
+        )
+        .await;
+        let back = poll_n(&mut again, &MemoryOffsets::default(), 2).await;
+        again.stop().await.unwrap();
+        let fields = |r: &SourceRecord| r.record.value.as_struct().unwrap().values().to_vec();
+        let mut back: Vec<Vec<Value>> = back.iter().map(fields).collect();
+        back.sort_by_key(|v| v[0].as_i64());
+        assert_eq!(
+            back,
+            records.iter().map(fields).collect::<Vec<_>>(),
+            "{:?}",
+            b.kind
+        );
     }
 }
 

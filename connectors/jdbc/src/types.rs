@@ -300,7 +300,8 @@ impl Cell {
                 Value::Decimal(d.rescale(*scale).ok_or_else(|| {
                     ConnectError::data(format!(
                         "Value {d} of column {column} does not fit Decimal scale {scale} \
-                         without rounding"
+                         without rounding (a NUMERIC column without a declared scale maps to \
+                         scale 0: declare NUMERIC(p,s))"
                     ))
                 })?)
             }

@@ -82,7 +82,11 @@ impl Dialect for PostgresDialect {
 
     fn ddl_type(&self, schema: &Schema, _is_key: bool) -> Option<String> {
         let t = match schema.name.as_deref() {
-            Some(logical::DECIMAL) => "DECIMAL".into(),
+            // Confluent writes an unconstrained DECIMAL; keeping the scale lets the source read
+            // the column back as the same Decimal (an unconstrained NUMERIC has no fixed scale).
+            Some(logical::DECIMAL) => {
+                format!("DECIMAL(1000,{})", schema.decimal_scale().unwrap_or(0))
+            }
             Some(logical::DATE) => "DATE".into(),
             Some(logical::TIME) => "TIME".into(),
             Some(logical::TIMESTAMP) => "TIMESTAMP".into(),
@@ -155,7 +159,7 @@ mod tests {
         assert_eq!(
             d.ddl_type(&SchemaBuilder::decimal(2).build(), false)
                 .unwrap(),
-            "DECIMAL"
+            "DECIMAL(1000,2)"
         );
         assert_eq!(
             d.ddl_type(&Schema::float64(), false).unwrap(),
