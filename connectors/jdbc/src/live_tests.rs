@@ -910,3 +910,47 @@ async fn timestamp_delay_holds_back_recent_rows() {
         task.stop().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn timestamp_mode_pages_without_skipping_equal_timestamps() {
+    for b in backends("timestamp_mode_pages_without_skipping_equal_timestamps") {
+        let (id_col, ts_col) = if b.is_pg() {
+            ("SERIAL PRIMARY KEY", "TIMESTAMP(3)")
+        } else {
+            ("INT AUTO_INCREMENT PRIMARY KEY", "DATETIME(3)")
+        };
+        let at = |s: &str| format!("'2024-01-01 00:00:0{s}'");
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_tspage".to_owned(),
+            format!("CREATE TABLE jt_tspage (id {id_col}, modified {ts_col} NOT NULL)"),
+            format!(
+                "INSERT INTO jt_tspage (modified) VALUES ({}),({}),({}),({}),({}),({})",
+                at("1"),
+                at("2"),
+                at("2"),
+                at("2"),
+                at("3"),
+                at("3")
+            ),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = start_source(
+            &b.props(&[
+                ("mode", "timestamp"),
+                ("table.whitelist", "jt_tspage"),
+                ("topic.prefix", ""),
+                ("poll.interval.ms", "50"),
+                ("timestamp.column.name", "modified"),
+                ("batch.max.rows", "2"),
+            ]),
+            &offsets,
+        )
+        .await;
+        let got = poll_n(&mut task, &offsets, 6).await;
+        let mut got_ids = ids(&got);
+        got_ids.sort();
+        assert_eq!(got_ids, [1, 2, 3, 4, 5, 6], "{:?}", b.kind);
+        task.stop().await.unwrap();
+    }
+}

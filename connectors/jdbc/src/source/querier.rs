@@ -219,16 +219,27 @@ impl Origin {
                 }
             }
         };
-        // Paging is exact only where the order is strict (an incrementing column breaks ties);
-        // bulk and timestamp-only queries read the whole result, as Confluent does.
-        let limit = matches!(
-            settings.mode,
-            Mode::Incrementing | Mode::TimestampIncrementing
-        )
-        .then_some(settings.batch_max_rows);
+        // Pages of `batch.max.rows`: exact where an incrementing column breaks ties; in timestamp
+        // mode a page ends before its last timestamp (see `trim_timestamp_page`). Bulk reads the
+        // whole table, as Confluent does.
+        let limit = (settings.mode != Mode::Bulk && settings.query_suffix.is_empty())
+            .then_some(settings.batch_max_rows);
         let sql = sql::select(d, &base, &criteria, &settings.query_suffix, limit);
-        let rows = db.query(&sql, &params).await?;
-        let full = limit.is_some_and(|n| rows.len() >= n) && settings.query_suffix.is_empty();
+        let mut rows = db.query(&sql, &params).await?;
+        let mut full = limit.is_some_and(|n| rows.len() >= n);
+        if full && settings.mode == Mode::Timestamp {
+            let ts: Vec<usize> = settings
+                .timestamp_columns
+                .iter()
+                .filter_map(|n| columns.iter().position(|c| &c.name == n))
+                .collect();
+            if !trim_timestamp_page(&mut rows, &ts) {
+                // One timestamp fills the page: read the whole delta once.
+                let sql = sql::select(d, &base, &criteria, &settings.query_suffix, None);
+                rows = db.query(&sql, &params).await?;
+                full = false;
+            }
+        }
         Ok(Fetched {
             columns,
             rows,
@@ -300,11 +311,7 @@ impl Querier {
                             ))
                         })?);
                     }
-                    if let Some(us) = ts_indexes.iter().find_map(|&i| match &row[i] {
-                        Cell::Timestamp(us) => Some(*us),
-                        Cell::Date(d) => Some(*d as i64 * crate::time::MICROS_PER_DAY),
-                        _ => None,
-                    }) {
+                    if let Some(us) = row_timestamp(row, &ts_indexes) {
                         position.timestamp_us = Some(us);
                     }
                 }
@@ -334,11 +341,61 @@ impl Querier {
     }
 }
 
+/// The timestamp (epoch micros) of a row: the first non-null of the timestamp columns.
+fn row_timestamp(row: &[Cell], ts_columns: &[usize]) -> Option<i64> {
+    ts_columns.iter().find_map(|&i| match row.get(i) {
+        Some(Cell::Timestamp(us)) => Some(*us),
+        Some(Cell::Date(d)) => Some(*d as i64 * crate::time::MICROS_PER_DAY),
+        _ => None,
+    })
+}
+
+/// Drops the rows sharing the last timestamp of a full page, so that the next query
+/// (`ts > last kept`) reads them whole: a page cut inside one timestamp would skip the rest of
+/// it. False when every row has the same timestamp (nothing can be kept).
+fn trim_timestamp_page(rows: &mut Vec<Vec<Cell>>, ts_columns: &[usize]) -> bool {
+    let Some(last) = rows.last().map(|r| row_timestamp(r, ts_columns)) else {
+        return true;
+    };
+    match rows
+        .iter()
+        .rposition(|r| row_timestamp(r, ts_columns) != last)
+    {
+        Some(i) => {
+            rows.truncate(i + 1);
+            true
+        }
+        None => false,
+    }
+}
+
 fn cell_i64(c: &Cell) -> Option<i64> {
     match c {
         Cell::Int(i) => Some(*i),
         Cell::UInt(u) => i64::try_from(*u).ok(),
         Cell::Decimal(d) => d.rescale(0).and_then(|d| i64::try_from(&d.unscaled).ok()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_pages_end_before_their_last_timestamp() {
+        let row = |id: i64, ts: i64| vec![Cell::Int(id), Cell::Timestamp(ts)];
+        let mut rows = vec![row(1, 10), row(2, 20), row(3, 30), row(4, 30)];
+        assert!(trim_timestamp_page(&mut rows, &[1]));
+        assert_eq!(rows, vec![row(1, 10), row(2, 20)]);
+        let mut same = vec![row(1, 5), row(2, 5)];
+        assert!(!trim_timestamp_page(&mut same, &[1]));
+        // COALESCE: the first non-null timestamp column counts.
+        let mut co = vec![
+            vec![Cell::Null, Cell::Timestamp(1)],
+            vec![Cell::Timestamp(2), Cell::Timestamp(1)],
+        ];
+        assert!(trim_timestamp_page(&mut co, &[0, 1]));
+        assert_eq!(co.len(), 1);
     }
 }
