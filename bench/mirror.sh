@@ -50,6 +50,13 @@ B="$("$FERRY_SCRIPTS/start-broker.sh" "$WORK/broker-b" --cluster-id B)"
 # field FILE KEY: KEY's value on the last RESULT line of FILE.
 field() { grep '^RESULT ' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+# first_ms FILE: ms until the first records were visible on B (watermarks' own line).
+first_ms() { sed -n 's/^watermarks: first records visible after \([0-9]*\) ms$/\1/p' "$1" | tail -n 1; }
+# steady FILE: records/s from the first visible record to the last (start-up excluded).
+steady() {
+    awk -v n="$RECORDS" -v s="$(field "$1" seconds)" -v f="$(first_ms "$1")" \
+        'BEGIN { d = s - f / 1000; printf "%.0f", (d > 0 ? n / d : 0) }'
+}
 
 log "1/3 produce $RECORDS records of $SIZE bytes to $TOPIC on A ($PARTITIONS partition(s))"
 "$BIN/create-topic" --bootstrap "$A" --topic "$TOPIC" --partitions "$PARTITIONS"
@@ -97,6 +104,8 @@ cat "$WORK/ferry.out"
 
 raw=$(field "$WORK/raw.out" records_per_sec)
 fer=$(field "$WORK/ferry.out" records_per_sec)
+raw_steady=$(steady "$WORK/raw.out")
+fer_steady=$(steady "$WORK/ferry.out")
 cat <<SUMMARY
 
 ================ Ferry MirrorMaker 2 benchmark ================
@@ -107,5 +116,10 @@ raw pipe (rdkafka)  $(printf '%10s' "$raw") records/s  $(field "$WORK/raw.out" m
 ferry mirror        $(printf '%10s' "$fer") records/s  $(field "$WORK/ferry.out" mb_per_sec) MB/s
 Ferry / raw         $(ratio "$fer" "$raw")
 (Both timed from process start until B's high watermarks sum to $RECORDS.)
+
+after the first record reached B (start-up excluded):
+raw pipe            $(printf '%10s' "$raw_steady") records/s  (first record after $(first_ms "$WORK/raw.out") ms)
+ferry mirror        $(printf '%10s' "$fer_steady") records/s  (first record after $(first_ms "$WORK/ferry.out") ms)
+Ferry / raw         $(ratio "$fer_steady" "$raw_steady")
 ===============================================================
 SUMMARY

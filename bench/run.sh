@@ -55,6 +55,8 @@ key.converter=org.apache.kafka.connect.storage.StringConverter
 value.converter=org.apache.kafka.connect.storage.StringConverter
 offset.storage.file.filename=$WORK/connect.offsets.$2
 offset.flush.interval.ms=10000
+# The raw consumer's setting (the test broker does not answer a waiting fetch early).
+consumer.fetch.wait.max.ms=50
 PROPS
 }
 

@@ -9,6 +9,9 @@ pub const FERRY_PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("batch.num.messages", "10000"),
     ("compression.type", "none"),
     ("acks", "all"),
+    ("enable.idempotence", "true"),
+    ("queue.buffering.max.messages", "200000"),
+    ("queue.buffering.max.kbytes", "65536"),
 ];
 
 /// A client config for `bootstrap`.

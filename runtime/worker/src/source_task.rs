@@ -286,10 +286,11 @@ impl SourceRunner {
             record,
         } in records
         {
-            let topic_before = record.topic.clone();
             // Only the source DLQ needs the untransformed record after a failure.
             let original = self.dlq.as_ref().map(|_| record.clone());
-            let transformed = match self.chain.apply(record) {
+            let topic_before = if self.chain.is_empty() { String::new() } else { record.topic.clone() };
+            let applied = if self.chain.is_empty() { Ok(Some(record)) } else { self.chain.apply(record) };
+            let transformed = match applied {
                 Ok(Some(r)) => r,
                 Ok(None) => {
                     self.record_dropped(&source_partition, source_offset);
@@ -353,13 +354,6 @@ impl SourceRunner {
                 .unwrap()
                 .submit(&source_partition, source_offset)
                 .to_opaque();
-            let mut headers = OwnedHeaders::new_with_capacity(raw.headers.len());
-            for (k, v) in &raw.headers {
-                headers = headers.insert(Header {
-                    key: k,
-                    value: v.as_deref(),
-                });
-            }
             let mut rec: BaseRecord<'_, [u8], [u8], usize> =
                 BaseRecord::with_opaque_to(&transformed.topic, opaque);
             if let Some(k) = raw.key.as_deref() {
@@ -369,6 +363,11 @@ impl SourceRunner {
                 rec = rec.payload(v);
             }
             if !raw.headers.is_empty() {
+                // Built only when there are headers: librdkafka allocates even an empty set.
+                let mut headers = OwnedHeaders::new_with_capacity(raw.headers.len());
+                for (k, v) in &raw.headers {
+                    headers = headers.insert(Header { key: k, value: v.as_deref() });
+                }
                 rec = rec.headers(headers);
             }
             if let Some(p) = transformed.kafka_partition {
