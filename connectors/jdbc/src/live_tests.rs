@@ -954,3 +954,61 @@ async fn timestamp_mode_pages_without_skipping_equal_timestamps() {
         task.stop().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn source_resumes_from_offsets_java_connect_wrote() {
+    use ferry_api::OffsetValue;
+    for b in backends("source_resumes_from_offsets_java_connect_wrote") {
+        let id_col = if b.is_pg() {
+            "SERIAL PRIMARY KEY"
+        } else {
+            "INT AUTO_INCREMENT PRIMARY KEY"
+        };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_migrated".to_owned(),
+            format!("CREATE TABLE jt_migrated (id {id_col}, v INT NOT NULL)"),
+            "INSERT INTO jt_migrated (v) VALUES (1),(2),(3),(4)".to_owned(),
+        ])
+        .await;
+        let qualified = if b.is_pg() {
+            "postgres.public.jt_migrated"
+        } else {
+            "ferry.jt_migrated"
+        };
+        let map = |pairs: &[(&str, OffsetValue)]| -> SourceMap {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect()
+        };
+        let props = b.props(&[
+            ("mode", "incrementing"),
+            ("table.whitelist", "jt_migrated"),
+            ("topic.prefix", ""),
+            ("poll.interval.ms", "50"),
+        ]);
+        // Protocol v1, as Confluent's connector writes it since 10.x.
+        let v1 = map(&[("protocol", "1".into()), ("table", qualified.into())]);
+        let offsets = Arc::new(MemoryOffsets::default());
+        offsets
+            .0
+            .lock()
+            .unwrap()
+            .push((v1.clone(), map(&[("incrementing", OffsetValue::Int(2))])));
+        let mut task = start_source(&props, &offsets).await;
+        let got = poll_n(&mut task, &offsets, 2).await;
+        task.stop().await.unwrap();
+        assert_eq!(ids(&got), [3, 4], "{:?}", b.kind);
+        assert_eq!(got[0].source_partition, v1);
+        // Protocol v0 (`{"table": name}`) from older connectors is read when v1 is absent.
+        let offsets = Arc::new(MemoryOffsets::default());
+        offsets.0.lock().unwrap().push((
+            map(&[("table", "jt_migrated".into())]),
+            map(&[("incrementing", OffsetValue::Int(3))]),
+        ));
+        let mut task = start_source(&props, &offsets).await;
+        let got = poll_n(&mut task, &offsets, 1).await;
+        task.stop().await.unwrap();
+        assert_eq!(ids(&got), [4], "{:?}", b.kind);
+    }
+}
