@@ -24,6 +24,41 @@ use crate::url::DbKind;
 /// Most bind parameters one statement may carry (both databases count them in 16 bits).
 const MAX_PARAMS: usize = 65_535;
 
+/// Most bytes of cell data in one statement: well under MySQL's default `max_allowed_packet`
+/// (16 MiB in MariaDB, 64 MiB in MySQL 8), so wide rows never make a batch fail.
+const MAX_STATEMENT_BYTES: usize = 4 << 20;
+
+/// A rough size of a row on the wire.
+fn row_bytes(row: &[Cell]) -> usize {
+    row.iter()
+        .map(|c| match c {
+            Cell::Text(s) => s.len() + 4,
+            Cell::Bytes(b) => b.len() + 4,
+            _ => 12,
+        })
+        .sum()
+}
+
+/// Splits `rows` into runs of at most `max_rows` rows and about `MAX_STATEMENT_BYTES` bytes
+/// (always at least one row).
+fn chunks<'a, R: AsRef<[Cell]>>(rows: &'a [R], max_rows: usize) -> Vec<&'a [R]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, r) in rows.iter().enumerate() {
+        let size = row_bytes(r.as_ref());
+        if i > start && (i - start >= max_rows || bytes + size > MAX_STATEMENT_BYTES) {
+            out.push(&rows[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < rows.len() {
+        out.push(&rows[start..]);
+    }
+    out
+}
+
 /// What a batch does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Op {
@@ -318,7 +353,7 @@ impl Writer {
                         .batch_size
                         .min(MAX_PARAMS / keys.len().max(1))
                         .max(1);
-                    for part in rows.chunks(chunk) {
+                    for part in chunks(&rows, chunk) {
                         let stmt = sql::delete(d, &table, &keys, part.len());
                         let params: Vec<Cell> =
                             part.iter().flat_map(|r| r.iter().cloned()).collect();
@@ -338,7 +373,7 @@ impl Writer {
                         keys.iter().chain(non_keys.iter()).cloned().collect();
                     let stmt = sql::copy(&table, &columns);
                     let tz = settings.connection.timezone;
-                    for part in b.rows.chunks(settings.batch_size) {
+                    for part in chunks(&b.rows, settings.batch_size) {
                         let mut payload = Vec::new();
                         for row in part {
                             for (i, cell) in row.iter().enumerate() {
@@ -365,7 +400,7 @@ impl Writer {
                         .batch_size
                         .min(MAX_PARAMS / columns.len().max(1))
                         .max(1);
-                    for part in rows.chunks(chunk) {
+                    for part in chunks(&rows, chunk) {
                         let stmt = sql::insert(
                             d,
                             &table,
@@ -397,6 +432,20 @@ mod tests {
         ];
         let kept = last_per_key(&rows, 1);
         assert_eq!(kept, vec![&rows[2], &rows[1]]);
+    }
+
+    #[test]
+    fn chunks_by_rows_and_bytes() {
+        let small: Vec<Vec<Cell>> = (0..7).map(|i| vec![Cell::Int(i)]).collect();
+        let sizes: Vec<usize> = chunks(&small, 3).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [3, 3, 1]);
+        let big = || vec![Cell::Text("x".repeat(MAX_STATEMENT_BYTES / 2))];
+        let wide: Vec<Vec<Cell>> = (0..5).map(|_| big()).collect();
+        let sizes: Vec<usize> = chunks(&wide, 100).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [1, 1, 1, 1, 1]);
+        let huge = vec![vec![Cell::Text("x".repeat(MAX_STATEMENT_BYTES * 2))]];
+        assert_eq!(chunks(&huge, 100).len(), 1);
+        assert!(chunks::<Vec<Cell>>(&[], 3).is_empty());
     }
 
     #[test]
