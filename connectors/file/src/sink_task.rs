@@ -106,7 +106,13 @@ impl SinkTask for FileStreamSinkTask {
             records = records.len(),
             "writing lines"
         );
-        let written = self.writer()?.write_all(&text).await;
+        // Each batch reaches the file at once (one write), as Kafka's sink's PrintStream does;
+        // `flush` adds the fsync that makes it durable before offsets are committed.
+        let writer = self.writer()?;
+        let mut written = writer.write_all(&text).await;
+        if written.is_ok() {
+            written = writer.flush().await;
+        }
         self.scratch = text;
         written.map_err(|e| self.io_error("write to", e))
     }
@@ -152,7 +158,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn writes_each_value_as_a_line_and_flush_makes_it_visible() {
+    async fn writes_each_value_as_a_line_per_batch() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.txt");
         std::fs::write(&path, b"existing\n").unwrap();
@@ -173,9 +179,9 @@ mod tests {
         ];
         task.put(&batch).await.unwrap();
         assert_eq!(
-            std::fs::read(&path).unwrap(),
-            b"existing\n",
-            "written before flush"
+            std::fs::read_to_string(&path).unwrap(),
+            "existing\nfirst line\nnull\n42\nStruct{id=1,name=x}\n",
+            "each batch is written at once"
         );
         task.flush(&TopicPartitionOffsets::new()).await.unwrap();
         assert_eq!(
