@@ -41,7 +41,7 @@ fn row_bytes(row: &[Cell]) -> usize {
 
 /// Splits `rows` into runs of at most `max_rows` rows and about `MAX_STATEMENT_BYTES` bytes
 /// (always at least one row).
-fn chunks<'a, R: AsRef<[Cell]>>(rows: &'a [R], max_rows: usize) -> Vec<&'a [R]> {
+fn chunks<R: AsRef<[Cell]>>(rows: &[R], max_rows: usize) -> Vec<&[R]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, r) in rows.iter().enumerate() {
