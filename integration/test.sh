@@ -8,7 +8,7 @@
 #   -- some_test_name      a filter passed to the test binaries
 # Environment:
 #   FERRY_CACHE            where built services are cached (default ~/.cache/ferry)
-#   FERRY_TEST_SERVICES    services to start (default: "kafka"); each NAME has
+#   FERRY_TEST_SERVICES    services to start (default: "kafka kafka_b mariadb postgres"); each NAME has
 #                          service_NAME_{install,start,stop} functions below
 #   FERRY_TEST_THREADS     test threads per test binary (default 4: the tests
 #                          mostly wait on I/O, so 2 cores can run 4)
@@ -20,7 +20,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/scripts/common.sh"
 cd "$FERRY_REPO_ROOT"
 
-read -r -a SERVICES <<<"${FERRY_TEST_SERVICES:-kafka}"
+read -r -a SERVICES <<<"${FERRY_TEST_SERVICES:-kafka kafka_b mariadb postgres}"
 THREADS=${FERRY_TEST_THREADS:-4}
 STATE="$(mktemp -d "${TMPDIR:-/tmp}/ferry-test.XXXXXX")"
 STARTED=()
@@ -46,15 +46,40 @@ service_kafka_start() {
 }
 service_kafka_stop() { "$FERRY_SCRIPTS/stop-broker.sh" "$STATE/kafka"; }
 
-# Services still to come, each with scripts/start-NAME.sh (see
-# /work/shared/SERVICES.md for the known-good recipes):
-#   mariadb   (apt mariadb-server; export FERRY_TEST_MYSQL_URL)
-#   postgres  (apt postgresql-15;  export FERRY_TEST_POSTGRES_URL)
-#   s3        (PyPI moto[s3];      export FERRY_TEST_S3_ENDPOINT)
+# A second, independent cluster (cluster id B) for the MirrorMaker 2 tests.
+service_kafka_b_install() { service_kafka_install; }
+service_kafka_b_start() {
+    FERRY_TEST_BOOTSTRAP_B="$("$FERRY_SCRIPTS/start-broker.sh" "$STATE/kafka_b" --cluster-id B)"
+    export FERRY_TEST_BOOTSTRAP_B
+    log "FERRY_TEST_BOOTSTRAP_B=$FERRY_TEST_BOOTSTRAP_B"
+}
+service_kafka_b_stop() { "$FERRY_SCRIPTS/stop-broker.sh" "$STATE/kafka_b"; }
+
+# MariaDB (apt mariadb-server, binlog on) and PostgreSQL 15 for the JDBC tests. Their
+# packages are installed with the prerequisites (apt must not run beside another apt).
+service_mariadb_install() { :; }
+service_mariadb_start() {
+    FERRY_TEST_MYSQL_URL="$("$FERRY_SCRIPTS/start-mariadb.sh" "$STATE/mariadb" | tail -n 1)"
+    export FERRY_TEST_MYSQL_URL
+    log "FERRY_TEST_MYSQL_URL=$FERRY_TEST_MYSQL_URL"
+}
+service_mariadb_stop() { "$FERRY_SCRIPTS/stop-mariadb.sh" "$STATE/mariadb"; }
+service_postgres_install() { :; }
+service_postgres_start() {
+    FERRY_TEST_POSTGRES_URL="$("$FERRY_SCRIPTS/start-postgres.sh" "$STATE/postgres" | tail -n 1)"
+    export FERRY_TEST_POSTGRES_URL
+    log "FERRY_TEST_POSTGRES_URL=$FERRY_TEST_POSTGRES_URL"
+}
+service_postgres_stop() { "$FERRY_SCRIPTS/stop-postgres.sh" "$STATE/postgres"; }
+
+# Still to come (see /work/shared/SERVICES.md): s3 (PyPI moto[s3]; FERRY_TEST_S3_ENDPOINT).
 
 # Debian packages the build and the service scripts need.
 prerequisites() {
-    ensure_apt_packages gcc g++ make pkg-config python3 procps util-linux
+    local packages=(gcc g++ make pkg-config python3 procps util-linux)
+    [[ " ${SERVICES[*]} " == *" mariadb "* ]] && packages+=(mariadb-server mariadb-client)
+    [[ " ${SERVICES[*]} " == *" postgres "* ]] && packages+=(postgresql-15)
+    ensure_apt_packages "${packages[@]}"
 }
 
 # --- run ------------------------------------------------------------------------
@@ -85,6 +110,11 @@ for s in "${SERVICES[@]}"; do
 done
 
 command -v cargo >/dev/null || die "cargo is not installed"
+# Builds are cached outside the clone (reused by later runs on this machine, never required).
+if [[ -z ${CARGO_TARGET_DIR:-} ]]; then
+    export CARGO_TARGET_DIR="$FERRY_CACHE/target"
+    mkdir -p "$CARGO_TARGET_DIR"
+fi
 prerequisites
 
 # Service installs (a cold nisshi build is ~31 minutes) run beside the cargo

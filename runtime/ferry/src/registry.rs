@@ -10,6 +10,7 @@ pub(crate) fn bundled_plugins() -> Plugins {
     let mut connectors = Vec::new();
     connectors.extend(ferry_connector_file::plugins());
     connectors.extend(ferry_connector_mirror::plugins());
+    connectors.extend(ferry_connector_jdbc::plugins());
     Plugins {
         connectors,
         converters,
