@@ -1012,3 +1012,56 @@ async fn source_resumes_from_offsets_java_connect_wrote() {
         assert_eq!(ids(&got), [4], "{:?}", b.kind);
     }
 }
+
+#[tokio::test]
+async fn bulk_mode_streams_in_batches() {
+    for b in backends("bulk_mode_streams_in_batches") {
+        let id_col = if b.is_pg() {
+            "SERIAL PRIMARY KEY"
+        } else {
+            "INT AUTO_INCREMENT PRIMARY KEY"
+        };
+        let values: Vec<String> = (0..2500).map(|i| format!("({i})")).collect();
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_bulk_read".to_owned(),
+            format!("CREATE TABLE jt_bulk_read (id {id_col}, v INT NOT NULL)"),
+            format!("INSERT INTO jt_bulk_read (v) VALUES {}", values.join(",")),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = start_source(
+            &b.props(&[
+                ("mode", "bulk"),
+                ("table.whitelist", "jt_bulk_read"),
+                ("topic.prefix", ""),
+                ("poll.interval.ms", "600000"),
+                ("batch.max.rows", "100"),
+            ]),
+            &offsets,
+        )
+        .await;
+        let mut seen = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut round = 0u64;
+        while seen.len() < 2500 {
+            assert!(Instant::now() < deadline, "{} of 2500 rows", seen.len());
+            // Every third poll is dropped early, as the worker does; nothing may be lost.
+            round += 1;
+            let batch = if round % 3 == 0 {
+                match tokio::time::timeout(Duration::from_micros(100), task.poll()).await {
+                    Ok(b) => b.unwrap(),
+                    Err(_) => continue,
+                }
+            } else {
+                task.poll().await.unwrap()
+            };
+            assert!(batch.len() <= 100, "{}", batch.len());
+            assert!(batch.iter().all(|r| r.source_offset.is_empty()));
+            seen.extend(batch);
+        }
+        let mut got = ids(&seen);
+        got.sort();
+        assert_eq!(got, (1..=2500).collect::<Vec<i64>>(), "{:?}", b.kind);
+        task.stop().await.unwrap();
+    }
+}

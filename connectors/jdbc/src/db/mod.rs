@@ -142,6 +142,23 @@ impl Db {
         .map_err(|e| e.context(format!("while running {}", abbreviate(sql))))
     }
 
+    /// Runs a query and sends each row, wrapped by `wrap`, into `tx` as it arrives (bounded:
+    /// the database is read no faster than rows are taken). Stops early, leaving the connection
+    /// usable, when the receiver is gone.
+    pub(crate) async fn query_each<T: Send>(
+        &mut self,
+        sql: &str,
+        params: &[Cell],
+        tx: &tokio::sync::mpsc::Sender<T>,
+        wrap: fn(Vec<Cell>) -> T,
+    ) -> Result<()> {
+        match self {
+            Db::MySql(db) => db.query_each(sql, params, tx, wrap).await,
+            Db::Postgres(db) => db.query_each(sql, params, tx, wrap).await,
+        }
+        .map_err(|e| e.context(format!("while running {}", abbreviate(sql))))
+    }
+
     /// The result columns of a query, from the database's own description of it (query mode).
     pub(crate) async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnMeta>> {
         match self {

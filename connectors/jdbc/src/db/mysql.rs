@@ -90,6 +90,33 @@ impl MySqlDb {
             .collect()
     }
 
+    pub(super) async fn query_each<T: Send>(
+        &mut self,
+        sql: &str,
+        params: &[Cell],
+        tx: &tokio::sync::mpsc::Sender<T>,
+        wrap: fn(Vec<Cell>) -> T,
+    ) -> Result<()> {
+        let p = self.params(params);
+        let tz = self.tz;
+        let mut result = self.conn.exec_iter(sql, p).await.map_err(err)?;
+        while let Some(row) = result.next().await.map_err(err)? {
+            let columns = row.columns();
+            let cells = row
+                .unwrap()
+                .into_iter()
+                .zip(columns.iter())
+                .map(|(v, c)| from_mysql(v, c, tz))
+                .collect::<Result<Vec<Cell>>>()?;
+            if tx.send(wrap(cells)).await.is_err() {
+                // Nobody reads any more: skip the rest so the connection stays in step.
+                result.drop_result().await.map_err(err)?;
+                break;
+            }
+        }
+        Ok(())
+    }
+
     pub(super) async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnMeta>> {
         let stmt = self.conn.prep(sql).await.map_err(err)?;
         let out = stmt.columns().iter().map(column_meta).collect();

@@ -227,6 +227,36 @@ impl PgDb {
             .collect()
     }
 
+    pub(super) async fn query_each<T: Send>(
+        &mut self,
+        sql: &str,
+        params: &[Cell],
+        tx: &tokio::sync::mpsc::Sender<T>,
+        wrap: fn(Vec<Cell>) -> T,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let p = self.params(params);
+        let refs = p.iter().map(|x| x as &(dyn ToSql + Sync));
+        let stream = self.client.query_raw(sql, refs).await.map_err(err)?;
+        futures_util::pin_mut!(stream);
+        let tz = self.tz;
+        while let Some(row) = stream.try_next().await.map_err(err)? {
+            let cells = (0..row.len())
+                .map(|i| {
+                    let raw: Option<Raw<'_>> = row.try_get(i).map_err(err)?;
+                    match raw {
+                        None => Ok(Cell::Null),
+                        Some(Raw(b)) => pg_binary::decode(row.columns()[i].type_(), b, tz),
+                    }
+                })
+                .collect::<Result<Vec<Cell>>>()?;
+            if tx.send(wrap(cells)).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     pub(super) async fn describe(&mut self, sql: &str) -> Result<Vec<ColumnMeta>> {
         let stmt = self.client.prepare(sql).await.map_err(err)?;
         Ok(stmt

@@ -46,10 +46,17 @@ pub(crate) struct Querier {
 /// Rows fetched for a querier, with what is needed to turn them into records.
 #[derive(Debug)]
 pub(crate) struct Fetched {
-    columns: Vec<ColumnMeta>,
-    rows: Rows,
+    pub(crate) columns: Vec<ColumnMeta>,
+    pub(crate) rows: Rows,
     /// Whether the query was cut at `batch.max.rows` (more may follow at once).
-    full: bool,
+    pub(crate) full: bool,
+}
+
+/// What a bulk read streams to the task: the columns first, then the rows.
+#[derive(Debug)]
+pub(crate) enum Streamed {
+    Columns(Vec<ColumnMeta>),
+    Row(Vec<Cell>),
 }
 
 impl Querier {
@@ -164,6 +171,38 @@ impl Origin {
         Ok(())
     }
 
+    /// `SELECT * FROM table`, or the custom query.
+    fn base_query(&self, d: &dyn crate::dialect::Dialect, q: crate::dialect::QuoteMode) -> String {
+        match self {
+            Origin::Table(id) => format!("SELECT * FROM {}", d.table_sql(id, q)),
+            Origin::Query(query) => query.clone(),
+        }
+    }
+
+    /// Bulk mode: streams the columns, then every row, into `tx` (bounded, so at most its
+    /// capacity of rows is held in memory); returns the columns when the read is complete.
+    pub(crate) async fn stream_bulk(
+        &self,
+        db: &mut Db,
+        settings: &SourceSettings,
+        tx: &tokio::sync::mpsc::Sender<Streamed>,
+    ) -> Result<Vec<ColumnMeta>> {
+        let columns = self.columns(db).await?;
+        if tx.send(Streamed::Columns(columns.clone())).await.is_err() {
+            return Ok(columns);
+        }
+        let d = db.dialect();
+        let sql = sql::select(
+            d,
+            &self.base_query(d, settings.quote),
+            &Criteria::None,
+            &settings.query_suffix,
+            None,
+        );
+        db.query_each(&sql, &[], tx, Streamed::Row).await?;
+        Ok(columns)
+    }
+
     /// Runs the query for the next rows after `pos`.
     pub(crate) async fn fetch(
         &self,
@@ -174,10 +213,7 @@ impl Origin {
         let d = db.dialect();
         let q = settings.quote;
         let columns = self.columns(db).await?;
-        let base = match self {
-            Origin::Table(id) => format!("SELECT * FROM {}", d.table_sql(id, q)),
-            Origin::Query(query) => query.clone(),
-        };
+        let base = self.base_query(d, q);
         let mut params = Vec::new();
         let ts_bounds = |db_now: i64| {
             (

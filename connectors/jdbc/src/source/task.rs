@@ -14,16 +14,19 @@
 
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
+
 use async_trait::async_trait;
 use ferry_api::{
     ConnectError, Props, Result, SourceMap, SourceRecord, SourceTask, SourceTaskContext,
 };
 
 use super::offsets::Position;
-use super::querier::{Fetched, Origin, Querier};
+use super::querier::{Fetched, Origin, Querier, Streamed};
 use super::tables;
 use crate::config::{Mode, SourceSettings, TASK_TABLES};
 use crate::db::Db;
+use crate::types::ColumnMeta;
 
 /// The longest a `poll` waits for a table to fall due before returning empty.
 const MAX_IDLE_WAIT: Duration = Duration::from_millis(500);
@@ -39,6 +42,19 @@ pub struct JdbcSourceTask {
     backoff_until: Option<Instant>,
     /// The query in flight, owning the connection until it finishes.
     job: Option<tokio::task::JoinHandle<JobOutcome>>,
+    /// The rows of a bulk read in flight, streamed by `job`.
+    stream: Option<Stream>,
+}
+
+/// Most rows of a bulk read held between the database and the task.
+const STREAM_ROWS: usize = 10_000;
+
+/// A bulk read being streamed: the receiving end, its querier and its columns.
+#[derive(Debug)]
+struct Stream {
+    rx: mpsc::Receiver<Streamed>,
+    index: usize,
+    columns: Vec<ColumnMeta>,
 }
 
 /// What a query job hands back: the connection, and for querier `index` its start position
@@ -115,9 +131,6 @@ impl SourceTask for JdbcSourceTask {
 
     async fn poll(&mut self) -> Result<Vec<SourceRecord>> {
         let settings = self.settings()?.clone();
-        if self.job.is_some() {
-            return self.finish_job().await;
-        }
         if self.queriers.is_empty() {
             tokio::time::sleep(MAX_IDLE_WAIT).await;
             return Ok(Vec::new());
@@ -126,6 +139,12 @@ impl SourceTask for JdbcSourceTask {
         if let Some(q) = self.queriers.iter_mut().find(|q| !q.buffer.is_empty()) {
             let n = settings.batch_max_rows.min(q.buffer.len());
             return Ok(q.buffer.drain(..n).collect());
+        }
+        if self.stream.is_some() {
+            return self.next_streamed(&settings).await;
+        }
+        if self.job.is_some() {
+            return self.finish_job().await;
         }
         let now = Instant::now();
         if let Some(until) = self.backoff_until {
@@ -159,6 +178,30 @@ impl SourceTask for JdbcSourceTask {
         let (origin, started, position) =
             (querier.origin.clone(), querier.started, querier.position);
         let (partition, legacy) = (querier.partition.clone(), querier.legacy_partition.clone());
+        if settings.mode == Mode::Bulk {
+            let (tx, rx) = mpsc::channel(settings.batch_max_rows.clamp(16, STREAM_ROWS));
+            self.stream = Some(Stream {
+                rx,
+                index,
+                columns: Vec::new(),
+            });
+            let job_settings = settings.clone();
+            self.job = Some(tokio::spawn(async move {
+                let result = origin
+                    .stream_bulk(&mut db, &job_settings, &tx)
+                    .await
+                    .map(|columns| {
+                        let fetched = Fetched {
+                            columns,
+                            rows: Vec::new(),
+                            full: false,
+                        };
+                        (None, fetched)
+                    });
+                JobOutcome { db, index, result }
+            }));
+            return self.next_streamed(&settings).await;
+        }
         self.job = Some(tokio::spawn(async move {
             let result = async {
                 let start = if started {
@@ -187,6 +230,7 @@ impl SourceTask for JdbcSourceTask {
     }
 
     async fn stop(&mut self) -> Result<()> {
+        self.stream = None;
         if let Some(job) = self.job.take() {
             job.abort();
         }
@@ -196,6 +240,36 @@ impl SourceTask for JdbcSourceTask {
 }
 
 impl JdbcSourceTask {
+    /// Takes the next rows of the bulk read in flight (cancel-safe: `recv` loses nothing, the
+    /// rest is synchronous). When the read is complete, finishes its job.
+    async fn next_streamed(&mut self, settings: &SourceSettings) -> Result<Vec<SourceRecord>> {
+        let stream = self.stream.as_mut().expect("a stream is in flight");
+        let Some(first) = stream.rx.recv().await else {
+            self.stream = None;
+            return self.finish_job().await;
+        };
+        let mut rows = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Streamed::Columns(c) => stream.columns = c,
+                Streamed::Row(r) => rows.push(r),
+            }
+            if rows.len() < settings.batch_max_rows {
+                next = stream.rx.try_recv().ok();
+            }
+        }
+        let q = &mut self.queriers[stream.index];
+        let fetched = Fetched {
+            columns: stream.columns.clone(),
+            rows,
+            full: true,
+        };
+        q.accept(fetched, settings, Instant::now())?;
+        let n = settings.batch_max_rows.min(q.buffer.len());
+        Ok(q.buffer.drain(..n).collect())
+    }
+
     /// Awaits the query job (cancel-safe: the handle stays in `self` until it yields) and
     /// accepts its rows.
     async fn finish_job(&mut self) -> Result<Vec<SourceRecord>> {
