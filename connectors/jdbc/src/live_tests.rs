@@ -1065,3 +1065,60 @@ async fn bulk_mode_streams_in_batches() {
         task.stop().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn sink_update_mode_changes_existing_rows_only() {
+    use ferry_api::{Schema, SchemaBuilder};
+    for b in backends("sink_update_mode_changes_existing_rows_only") {
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_update".to_owned(),
+            "CREATE TABLE jt_update (id BIGINT PRIMARY KEY, name VARCHAR(20) NOT NULL)".to_owned(),
+            "INSERT INTO jt_update VALUES (1, 'a'), (2, 'b'), (3, 'c')".to_owned(),
+        ])
+        .await;
+        let schema = SchemaBuilder::struct_()
+            .field("id", Schema::int64())
+            .field("name", Schema::string())
+            .build();
+        let rec = |offset: i64, id: i64, name: &str| {
+            let v = ferry_api::Struct::new(schema.clone())
+                .with("id", id)
+                .unwrap()
+                .with("name", name)
+                .unwrap();
+            sink_record(
+                "jt_update",
+                offset,
+                None,
+                Value::Null,
+                Some(schema.clone()),
+                Value::from(v),
+            )
+        };
+        let mut sink = start_sink(&b.props(&[
+            ("insert.mode", "update"),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+        ]))
+        .await;
+        sink.put(&[
+            rec(0, 1, "A"),
+            rec(1, 3, "C"),
+            rec(2, 9, "nine"),
+            rec(3, 1, "AA"),
+        ])
+        .await
+        .unwrap();
+        sink.stop().await.unwrap();
+        assert_eq!(
+            b.rows("jt_update", "id, name").await,
+            [
+                ["int:1", "text:AA"],
+                ["int:2", "text:b"],
+                ["int:3", "text:C"]
+            ],
+            "{:?}",
+            b.kind
+        );
+    }
+}

@@ -133,6 +133,22 @@ impl Db {
         .map_err(|e| e.context(format!("while running {}", abbreviate(sql))))
     }
 
+    /// Runs one statement once per parameter row (UPDATE per record). PostgreSQL pipelines the
+    /// executions (one round trip for all); MySQL runs them one after another.
+    pub(crate) async fn execute_many(&mut self, sql: &str, rows: &[Vec<Cell>]) -> Result<u64> {
+        match self {
+            Db::MySql(db) => {
+                let mut n = 0;
+                for params in rows {
+                    n += db.execute(sql, params).await?;
+                }
+                Ok(n)
+            }
+            Db::Postgres(db) => db.execute_many(sql, rows).await,
+        }
+        .map_err(|e| e.context(format!("while running {}", abbreviate(sql))))
+    }
+
     /// Runs a query with bound parameters; returns its rows as cells.
     pub(crate) async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<Rows> {
         match self {

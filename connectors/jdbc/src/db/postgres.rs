@@ -207,6 +207,22 @@ impl PgDb {
         self.client.execute(sql, &refs).await.map_err(err)
     }
 
+    pub(super) async fn execute_many(&mut self, sql: &str, rows: &[Vec<Cell>]) -> Result<u64> {
+        let stmt = self.client.prepare(sql).await.map_err(err)?;
+        let params: Vec<Vec<TextParam>> = rows.iter().map(|r| self.params(r)).collect();
+        let client = &self.client;
+        let runs = params.iter().map(|p| {
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                p.iter().map(|x| x as &(dyn ToSql + Sync)).collect();
+            let stmt = &stmt;
+            async move { client.execute(stmt, &refs).await }
+        });
+        let counts = futures_util::future::try_join_all(runs)
+            .await
+            .map_err(err)?;
+        Ok(counts.into_iter().sum())
+    }
+
     pub(super) async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<super::Rows> {
         let p = self.params(params);
         let refs: Vec<&(dyn ToSql + Sync)> = p.iter().map(|x| x as &(dyn ToSql + Sync)).collect();

@@ -362,10 +362,16 @@ impl Writer {
                 }
                 (Op::Write, InsertMode::Update) => {
                     let stmt = sql::update(d, &table, &keys, &non_keys);
-                    for row in &b.rows {
-                        let (k, v) = row.split_at(keys.len());
-                        let params: Vec<Cell> = v.iter().chain(k.iter()).cloned().collect();
-                        db.execute(&stmt, &params).await?;
+                    let params: Vec<Vec<Cell>> = b
+                        .rows
+                        .iter()
+                        .map(|row| {
+                            let (k, v) = row.split_at(keys.len());
+                            v.iter().chain(k.iter()).cloned().collect()
+                        })
+                        .collect();
+                    for part in chunks(&params, settings.batch_size) {
+                        db.execute_many(&stmt, part).await?;
                     }
                 }
                 (Op::Write, InsertMode::Insert) if d.kind() == DbKind::Postgres => {
