@@ -102,6 +102,15 @@ impl Drop for Mirror {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failed wait names what never happened; the process's log says why.
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- ferry mirror log (last 60 lines) ---");
+            for line in tail.iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
@@ -528,7 +537,9 @@ fn both_directions_replicate_without_loops() {
         &on_a,
         (0..10).map(|i| Record::keyed(format!("k{i}"), format!("a{i}")).with_partition(i % 2)),
     );
-    let pattern = format!("{token}.*");
+    // Both filters accept the other side's remote topics too (`A.<token>-a` on B, `B.<token>-b1`
+    // on A): only cycle detection keeps them from going back.
+    let pattern = format!(".*{token}.*");
     let mirror = Mirror::start(
         &a,
         &b,
