@@ -1,0 +1,3 @@
+//! Connect group membership (COMPAT §4).
+
+pub mod protocol;

@@ -1,0 +1,1 @@
+//! Stores on the internal topics (COMPAT §3).
