@@ -6,5 +6,6 @@
 //! It owns wire formats and membership only; the distributed herder (which runs connectors and
 //! tasks, forwards REST calls and performs leader duties) builds on it.
 
+pub mod config;
 pub mod group;
 pub mod store;
