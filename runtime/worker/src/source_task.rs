@@ -288,8 +288,16 @@ impl SourceRunner {
         {
             // Only the source DLQ needs the untransformed record after a failure.
             let original = self.dlq.as_ref().map(|_| record.clone());
-            let topic_before = if self.chain.is_empty() { String::new() } else { record.topic.clone() };
-            let applied = if self.chain.is_empty() { Ok(Some(record)) } else { self.chain.apply(record) };
+            let topic_before = if self.chain.is_empty() {
+                String::new()
+            } else {
+                record.topic.clone()
+            };
+            let applied = if self.chain.is_empty() {
+                Ok(Some(record))
+            } else {
+                self.chain.apply(record)
+            };
             let transformed = match applied {
                 Ok(Some(r)) => r,
                 Ok(None) => {
@@ -352,7 +360,7 @@ impl SourceRunner {
                 .submitted
                 .lock()
                 .unwrap()
-                .submit(&source_partition, source_offset)
+                .submit(&source_partition, source_offset, self.acked.is_some())
                 .to_opaque();
             let mut rec: BaseRecord<'_, [u8], [u8], usize> =
                 BaseRecord::with_opaque_to(&transformed.topic, opaque);
@@ -366,7 +374,10 @@ impl SourceRunner {
                 // Built only when there are headers: librdkafka allocates even an empty set.
                 let mut headers = OwnedHeaders::new_with_capacity(raw.headers.len());
                 for (k, v) in &raw.headers {
-                    headers = headers.insert(Header { key: k, value: v.as_deref() });
+                    headers = headers.insert(Header {
+                        key: k,
+                        value: v.as_deref(),
+                    });
                 }
                 rec = rec.headers(headers);
             }
@@ -409,6 +420,7 @@ impl SourceRunner {
         self.metrics
             .records_written
             .fetch_add(written, Ordering::Relaxed);
+        self.submitted.lock().unwrap().close_batch();
         Ok(())
     }
 
@@ -486,7 +498,12 @@ impl SourceRunner {
     /// Writes the committable offsets, then calls the task's `commit`. A failed write keeps the
     /// offsets for the next attempt.
     async fn commit_offsets(&mut self) {
-        let offsets = self.submitted.lock().unwrap().take_committable();
+        let offsets = {
+            let mut submitted = self.submitted.lock().unwrap();
+            // Commits run between batches; a batch cut short by an error is closed here.
+            submitted.close_batch();
+            submitted.take_committable()
+        };
         if offsets.is_empty() {
             return;
         }
