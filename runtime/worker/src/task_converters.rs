@@ -44,6 +44,15 @@ pub struct ConversionError {
     pub error: ConnectError,
 }
 
+/// Tags a converter error with its stage and converter class.
+fn at_stage(stage: Stage, class: &str) -> impl FnOnce(ConnectError) -> ConversionError + '_ {
+    move |error| ConversionError {
+        stage,
+        class: class.to_owned(),
+        error,
+    }
+}
+
 /// Raw record parts as they go to or come from Kafka.
 #[derive(Debug, Clone, Default)]
 pub struct RawRecord {
@@ -148,11 +157,7 @@ impl TaskConverters {
             let bytes = self
                 .header
                 .from_connect_header(&record.topic, &h.key, h.schema.as_ref(), &h.value)
-                .map_err(|error| ConversionError {
-                    stage: Stage::HeaderConverter,
-                    class: self.header_class.clone(),
-                    error,
-                })?;
+                .map_err(at_stage(Stage::HeaderConverter, &self.header_class))?;
             raw_headers.push((h.key.clone(), bytes));
         }
         let key = self
@@ -163,11 +168,7 @@ impl TaskConverters {
                 record.key_schema.as_ref(),
                 &record.key,
             )
-            .map_err(|error| ConversionError {
-                stage: Stage::KeyConverter,
-                class: self.key_class.clone(),
-                error,
-            })?;
+            .map_err(at_stage(Stage::KeyConverter, &self.key_class))?;
         let value = self
             .value
             .from_connect(
@@ -176,21 +177,13 @@ impl TaskConverters {
                 record.value_schema.as_ref(),
                 &record.value,
             )
-            .map_err(|error| ConversionError {
-                stage: Stage::ValueConverter,
-                class: self.value_class.clone(),
-                error,
-            })?;
+            .map_err(at_stage(Stage::ValueConverter, &self.value_class))?;
         // Converters may add headers (e.g. schema ids); convert any they appended.
         for h in headers.iter().skip(raw_headers.len()) {
             let bytes = self
                 .header
                 .from_connect_header(&record.topic, &h.key, h.schema.as_ref(), &h.value)
-                .map_err(|error| ConversionError {
-                    stage: Stage::HeaderConverter,
-                    class: self.header_class.clone(),
-                    error,
-                })?;
+                .map_err(at_stage(Stage::HeaderConverter, &self.header_class))?;
             raw_headers.push((h.key.clone(), bytes));
         }
         Ok(RawRecord {
@@ -211,29 +204,17 @@ impl TaskConverters {
             let sv = self
                 .header
                 .to_connect_header(topic, k, v.clone())
-                .map_err(|error| ConversionError {
-                    stage: Stage::HeaderConverter,
-                    class: self.header_class.clone(),
-                    error,
-                })?;
+                .map_err(at_stage(Stage::HeaderConverter, &self.header_class))?;
             headers.add(k.clone(), sv.schema, sv.value);
         }
         let key = self
             .key
             .to_connect(topic, &headers, raw.key.clone())
-            .map_err(|error| ConversionError {
-                stage: Stage::KeyConverter,
-                class: self.key_class.clone(),
-                error,
-            })?;
+            .map_err(at_stage(Stage::KeyConverter, &self.key_class))?;
         let value = self
             .value
             .to_connect(topic, &headers, raw.value.clone())
-            .map_err(|error| ConversionError {
-                stage: Stage::ValueConverter,
-                class: self.value_class.clone(),
-                error,
-            })?;
+            .map_err(at_stage(Stage::ValueConverter, &self.value_class))?;
         Ok((key, value, headers))
     }
 }
