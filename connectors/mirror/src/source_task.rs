@@ -101,6 +101,9 @@ impl RecordMapper {
     }
 }
 
+/// How long the consumer thread waits for the source cluster's metadata before its first poll.
+const WARM_UP_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The consumer thread: polls the source, sends batches until stopped or the channel closes.
 fn consume(
     consumer: BaseConsumer,
@@ -109,6 +112,15 @@ fn consume(
     stop: Arc<AtomicBool>,
     tx: mpsc::Sender<Vec<SourceRecord>>,
 ) {
+    // A cold librdkafka consumer that was only assigned partitions delivers its first record
+    // ~0.5 s later (measured on nisshi: 550-590 ms, against 40 ms after one metadata request
+    // first). Asking for metadata once connects it at once; failure only costs that latency.
+    if let Err(e) = consumer.fetch_metadata(None, WARM_UP_TIMEOUT) {
+        tracing::debug!(
+            "source cluster {} metadata not available yet: {e}",
+            mapper.cluster
+        );
+    }
     let mut batch = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         // Block for the first record, then drain what is already fetched without waiting.
