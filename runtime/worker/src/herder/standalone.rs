@@ -87,6 +87,21 @@ struct HerderState {
     connectors: BTreeMap<String, ConnectorEntry>,
 }
 
+impl HerderState {
+    /// The connector `name`, or Connect's 404.
+    fn entry(&self, name: &str) -> HerderResult<&ConnectorEntry> {
+        self.connectors
+            .get(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))
+    }
+    /// The connector `name` for changes, or Connect's 404.
+    fn entry_mut(&mut self, name: &str) -> HerderResult<&mut ConnectorEntry> {
+        self.connectors
+            .get_mut(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))
+    }
+}
+
 /// The persisted form of the connectors (Ferry extension).
 #[derive(Debug, Serialize, Deserialize, Default)]
 struct StoredConnectors {
@@ -549,6 +564,16 @@ impl StandaloneHerder {
         }
     }
 
+    /// Writes source offsets for the offsets REST API (blocking store call, off the reactor).
+    async fn write_source_offsets(&self, name: &str, writes: Vec<OffsetWrite>) -> HerderResult<()> {
+        let store = self.ctx.offsets.clone();
+        let connector = name.to_owned();
+        tokio::task::spawn_blocking(move || store.put(&connector, &writes))
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?
+            .map_err(|e| HerderError::Internal(format!("Failed to write offsets: {e}")))
+    }
+
     fn require_stopped(entry: &ConnectorEntry) -> HerderResult<()> {
         if entry.target != TargetState::Stopped {
             return Err(HerderError::BadRequest(
@@ -634,19 +659,13 @@ impl Herder for StandaloneHerder {
 
     async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
         let state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry(name)?;
         Ok(Self::info(name, entry))
     }
 
     async fn connector_config(&self, name: &str) -> HerderResult<Props> {
         let state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry(name)?;
         Ok(entry.config.clone())
     }
 
@@ -731,10 +750,7 @@ impl Herder for StandaloneHerder {
 
     async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
         let state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry(name)?;
         Ok(entry
             .tasks
             .iter()
@@ -773,10 +789,7 @@ impl Herder for StandaloneHerder {
         only_failed: bool,
     ) -> HerderResult<Option<ConnectorStateInfo>> {
         let mut state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get_mut(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry_mut(name)?;
         let legacy = !include_tasks && !only_failed;
         let before = self.status_of(name, entry);
         let restart_connector = !only_failed || before.connector.state == State::Failed;
@@ -852,10 +865,7 @@ impl Herder for StandaloneHerder {
 
     async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
         let mut state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get_mut(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry_mut(name)?;
         let id = TaskId {
             connector: name.to_owned(),
             task,
@@ -872,10 +882,7 @@ impl Herder for StandaloneHerder {
 
     async fn set_target_state(&self, name: &str, target: TargetState) -> HerderResult<()> {
         let mut state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get_mut(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry_mut(name)?;
         let previous = entry.target;
         entry.target = target;
         match (previous, target) {
@@ -910,10 +917,7 @@ impl Herder for StandaloneHerder {
             return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
         }
         let state = self.state.lock().await;
-        state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        state.entry(name)?;
         Ok(self.ctx.status.active_topics(name))
     }
 
@@ -927,20 +931,14 @@ impl Herder for StandaloneHerder {
             ));
         }
         let state = self.state.lock().await;
-        state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        state.entry(name)?;
         self.ctx.status.reset_active_topics(name);
         Ok(())
     }
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry(name)?;
         match entry.plugin.connector_type() {
             ConnectorType::Source => Ok(ConnectorOffsets {
                 offsets: self
@@ -964,10 +962,7 @@ impl Herder for StandaloneHerder {
         offsets: ConnectorOffsets,
     ) -> HerderResult<String> {
         let state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry(name)?;
         Self::require_stopped(entry)?;
         match entry.plugin.connector_type() {
             ConnectorType::Source => {
@@ -981,12 +976,7 @@ impl Herder for StandaloneHerder {
                         .transpose()?;
                     writes.push((partition, offset));
                 }
-                let store = self.ctx.offsets.clone();
-                let connector = name.to_owned();
-                tokio::task::spawn_blocking(move || store.put(&connector, &writes))
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?
-                    .map_err(|e| HerderError::Internal(format!("Failed to write offsets: {e}")))?;
+                self.write_source_offsets(name, writes).await?;
             }
             ConnectorType::Sink => self.sink_offsets.alter(name, &offsets).await?,
         }
@@ -995,10 +985,7 @@ impl Herder for StandaloneHerder {
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String> {
         let state = self.state.lock().await;
-        let entry = state
-            .connectors
-            .get(name)
-            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        let entry = state.entry(name)?;
         Self::require_stopped(entry)?;
         match entry.plugin.connector_type() {
             ConnectorType::Source => {
@@ -1009,12 +996,7 @@ impl Herder for StandaloneHerder {
                     .into_iter()
                     .map(|(p, _)| (p, None))
                     .collect();
-                let store = self.ctx.offsets.clone();
-                let connector = name.to_owned();
-                tokio::task::spawn_blocking(move || store.put(&connector, &writes))
-                    .await
-                    .map_err(|e| HerderError::Internal(e.to_string()))?
-                    .map_err(|e| HerderError::Internal(format!("Failed to reset offsets: {e}")))?;
+                self.write_source_offsets(name, writes).await?;
             }
             ConnectorType::Sink => self.sink_offsets.reset(name).await?,
         }
