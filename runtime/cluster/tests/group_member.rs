@@ -145,19 +145,19 @@ async fn worker(
     }
 }
 
+/// A running test worker: its stop signal and task.
+type Running = (
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), MemberError>>,
+);
+
 struct Cluster {
     bootstrap: String,
     group: String,
     reports: mpsc::UnboundedReceiver<(usize, Round)>,
     sender: mpsc::UnboundedSender<(usize, Round)>,
     latest: BTreeMap<usize, Round>,
-    stops: BTreeMap<
-        usize,
-        (
-            oneshot::Sender<()>,
-            tokio::task::JoinHandle<Result<(), MemberError>>,
-        ),
-    >,
+    stops: BTreeMap<usize, Running>,
 }
 
 impl Cluster {
