@@ -151,11 +151,64 @@ fn consume(
 /// Offset-sync state of the task (Kafka's `OffsetSyncWriter`): syncs the decider asks for are
 /// sent as soon as their record is acknowledged; otherwise the newest acknowledged position of a
 /// partition is kept and sent at the next commit, so translation is current at the head too.
+///
+/// State is kept per upstream topic, then per partition, so that the per-record path
+/// ([`SourceTask::commit_record`]) finds it by `&str` without allocating.
 #[derive(Debug, Default)]
 struct SyncWriter {
-    deciders: HashMap<(String, i32), SyncDecider>,
-    delayed: BTreeMap<(String, i32), OffsetSync>,
+    partitions: HashMap<String, BTreeMap<i32, PartitionSyncs>>,
     unsent: Vec<((String, i32), OffsetSync)>,
+}
+
+/// Offset-sync state of one upstream topic-partition.
+#[derive(Debug)]
+struct PartitionSyncs {
+    decider: SyncDecider,
+    /// The newest acknowledged position not sent as a sync yet.
+    delayed: Option<OffsetSync>,
+}
+
+impl SyncWriter {
+    /// Records that upstream `sync.upstream_offset` of `topic`-`partition` was acknowledged at
+    /// `sync.downstream_offset`; queues a sync when the decider asks for one.
+    fn acknowledged(&mut self, topic: &str, partition: i32, sync: OffsetSync, max_lag: i64) {
+        let topic_syncs = match self.partitions.get_mut(topic) {
+            Some(t) => t,
+            None => self.partitions.entry(topic.to_owned()).or_default(),
+        };
+        let state = topic_syncs
+            .entry(partition)
+            .or_insert_with(|| PartitionSyncs {
+                decider: SyncDecider::new(max_lag),
+                delayed: None,
+            });
+        if state
+            .decider
+            .update(sync.upstream_offset, sync.downstream_offset)
+        {
+            state.delayed = None;
+            self.unsent.push(((topic.to_owned(), partition), sync));
+        } else {
+            state.delayed = Some(sync);
+        }
+    }
+
+    /// Queues the delayed position of every partition (at commit).
+    fn queue_delayed(&mut self) {
+        for (topic, partitions) in &mut self.partitions {
+            for (&partition, state) in partitions.iter_mut() {
+                if let Some(sync) = state.delayed.take() {
+                    self.unsent.push(((topic.clone(), partition), sync));
+                }
+            }
+        }
+    }
+
+    /// The delayed position of `topic`-`partition` (for tests).
+    #[cfg(test)]
+    fn delayed(&self, topic: &str, partition: i32) -> Option<OffsetSync> {
+        self.partitions.get(topic)?.get(&partition)?.delayed
+    }
 }
 
 /// Kafka's `org.apache.kafka.connect.mirror.MirrorSourceTask`.
@@ -330,29 +383,20 @@ impl SourceTask for MirrorSourceTask {
         ) else {
             return;
         };
-        let key = (topic.to_owned(), partition as i32);
-        let max_lag = self.max_lag;
-        let decider = self
-            .syncs
-            .deciders
-            .entry(key.clone())
-            .or_insert_with(|| SyncDecider::new(max_lag));
         let sync = OffsetSync {
             upstream_offset: upstream,
             downstream_offset: meta.offset,
         };
-        if decider.update(upstream, meta.offset) {
-            self.syncs.delayed.remove(&key);
-            self.syncs.unsent.push((key, sync));
+        let queued = self.syncs.unsent.len();
+        self.syncs
+            .acknowledged(topic, partition as i32, sync, self.max_lag);
+        if self.syncs.unsent.len() > queued {
             self.send_unsent();
-        } else {
-            self.syncs.delayed.insert(key, sync);
         }
     }
 
     async fn commit(&mut self) -> Result<()> {
-        let delayed = std::mem::take(&mut self.syncs.delayed);
-        self.syncs.unsent.extend(delayed);
+        self.syncs.queue_delayed();
         self.send_unsent();
         if let Some((producer, _)) = &self.sync_producer {
             let producer = producer.clone();
@@ -401,14 +445,17 @@ mod tests {
         // No producer configured: decided syncs are dropped, the newest position waits.
         assert!(task.syncs.unsent.is_empty());
         assert_eq!(
-            task.syncs.delayed[&("t".to_owned(), 0)],
-            OffsetSync {
+            task.syncs.delayed("t", 0),
+            Some(OffsetSync {
                 upstream_offset: 24,
                 downstream_offset: 124
-            }
+            })
         );
         // Dropped records (no metadata) never sync.
         task.commit_record(&part, &source_offset(25), None);
-        assert_eq!(task.syncs.delayed[&("t".to_owned(), 0)].upstream_offset, 24);
+        assert_eq!(
+            task.syncs.delayed("t", 0).map(|s| s.upstream_offset),
+            Some(24)
+        );
     }
 }
