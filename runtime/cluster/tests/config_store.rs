@@ -148,7 +148,12 @@ fn a_ferry_written_sequence_reads_back_and_is_byte_exact() {
         return;
     };
     let topic = common::unique("connect-configs");
+    let started = std::time::Instant::now();
     let mut writer = open(&bootstrap, &topic);
+    eprintln!(
+        "create + open + read an empty config topic: {:?}",
+        started.elapsed()
+    );
     let config = props(&[
         ("connector.class", "FileStreamSource"),
         ("name", "my-src"),
@@ -161,7 +166,12 @@ fn a_ferry_written_sequence_reads_back_and_is_byte_exact() {
         props(&[("task.class", "FileStreamSourceTask"), ("file", "a")]),
         props(&[("task.class", "FileStreamSourceTask"), ("file", "b")]),
     ];
+    let started = std::time::Instant::now();
     writer.put_task_configs("my-src", &tasks).unwrap();
+    eprintln!(
+        "put_task_configs (2 tasks + commit, 2 acked writes, 2 reads to end): {:?}",
+        started.elapsed()
+    );
     assert_eq!(
         writer.state().task_configs("my-src"),
         tasks,

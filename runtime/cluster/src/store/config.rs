@@ -752,10 +752,13 @@ mod tests {
         );
     }
 
+    /// Records, expected task count, expected committed task numbers, inconsistent?
+    type CommitCase<'a> = (&'a [(&'a str, Option<&'a str>)], u32, &'a [u32], bool);
+
     #[test]
     fn task_configs_apply_only_at_a_matching_commit() {
         // (records, expected task count, expected committed task numbers, inconsistent?)
-        let cases: &[(&[(&str, Option<&str>)], u32, &[u32], bool)] = &[
+        let cases: &[CommitCase<'_>] = &[
             // Buffered, not committed.
             (
                 &[
