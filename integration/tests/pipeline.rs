@@ -278,3 +278,54 @@ fn source_topics_are_created_per_topic_creation_groups() {
         "the default group's partitions"
     );
 }
+
+#[test]
+fn two_sink_tasks_share_the_partitions_and_lose_nothing() {
+    let broker = TestBroker::from_env();
+    let topic = broker.unique_topic("shared", 4);
+    let expected = lines(20_000, "shared");
+    broker.produce_values(&topic, &expected);
+    let builder = Ferry::builder(&broker)
+        .worker("consumer.fetch.wait.max.ms", "20")
+        .worker("offset.flush.interval.ms", "200")
+        .worker(
+            "value.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        );
+    let output = builder.dir().join("out.txt");
+    let name = unique_name("pair");
+    let ferry = builder
+        .connector_properties(&[
+            ("name", &name),
+            ("connector.class", "FileStreamSink"),
+            ("tasks.max", "2"),
+            ("file", output.to_str().unwrap()),
+            ("topics", &topic),
+        ])
+        .start();
+    // Both tasks joined the group: the rebalance revoked and reassigned partitions meanwhile.
+    wait_until(
+        LONG,
+        "committed offsets for all 4 partitions at their ends",
+        || {
+            let (_, body) = ferry.rest().get(&format!("/connectors/{name}/offsets"));
+            let offsets = body["offsets"].as_array().cloned().unwrap_or_default();
+            let done: u64 = offsets
+                .iter()
+                .filter_map(|o| o["offset"]["kafka_offset"].as_u64())
+                .sum();
+            (offsets.len() == 4 && done == 20_000).then_some(())
+        },
+    );
+    let mut got = read_lines(&output);
+    got.sort();
+    got.dedup();
+    let mut want = expected.clone();
+    want.sort();
+    assert_eq!(
+        got, want,
+        "every record written (duplicates allowed across a rebalance)"
+    );
+    let (_, status) = ferry.rest().get(&format!("/connectors/{name}/status"));
+    assert_eq!(status["tasks"].as_array().map(Vec::len), Some(2));
+}

@@ -158,6 +158,13 @@ impl ConsumerContext for SinkConsumerContext {
             s.current.remove(p);
             s.committed.remove(p);
         }
+        let remaining: Vec<TopicPartition> = s
+            .context
+            .assignment()
+            .into_iter()
+            .filter(|p| !parts.contains(p))
+            .collect();
+        s.context.set_assignment(remaining);
     }
 
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -200,6 +207,9 @@ pub fn run_sink_task(
         Err(e) => report_failure(&ctx, &id, &e),
     }
 }
+
+/// The next offset to read per partition, for the records of one polled batch.
+type Positions = Vec<(TopicPartition, i64)>;
 
 /// A consumed message copied out of librdkafka's buffer.
 struct Consumed {
@@ -410,9 +420,21 @@ impl SinkRunner {
             if let Some(e) = self.shared.lock().unwrap().failure.take() {
                 return Err(e);
             }
-            let batch = self.poll_batch()?;
+            let (batch, positions) = self.poll_batch()?;
             if !batch.is_empty() {
                 self.deliver(batch, &control)?;
+            }
+            // Positions become committable only once their records were handed to `put`, so a
+            // commit (periodic or on revocation) never covers a record the task has not seen.
+            if !positions.is_empty() {
+                let mut shared = self.shared.lock().unwrap();
+                let assignment = shared.context.assignment();
+                for (tp, next) in positions {
+                    // A partition revoked during this poll is not ours to commit any more.
+                    if assignment.contains(&tp) {
+                        shared.current.insert(tp, next);
+                    }
+                }
             }
             let commit_requested = self.apply_context_requests();
             if commit_requested || Instant::now() >= next_commit {
@@ -425,8 +447,10 @@ impl SinkRunner {
 
     /// Polls up to `max.poll.records` messages: waits up to 100 ms for the first (so control
     /// changes are seen promptly), then takes what is already fetched.
-    fn poll_batch(&mut self) -> Result<Vec<SinkRecord>, ConnectError> {
+    /// Polls a batch; returns it with the next position per partition it covers.
+    fn poll_batch(&mut self) -> Result<(Vec<SinkRecord>, Positions), ConnectError> {
         let mut batch = Vec::new();
+        let mut positions = Positions::new();
         if self.dlq.is_some() {
             self.originals.lock().unwrap().clear();
         }
@@ -445,15 +469,23 @@ impl SinkRunner {
             };
             self.metrics.records_read.fetch_add(1, Ordering::Relaxed);
             let input = Consumed::copy_from(&msg);
-            let tp = TopicPartition::new(input.topic.clone(), input.partition);
-            let next_offset = input.offset + 1;
+            let (partition, next_offset) = (input.partition, input.offset + 1);
+            // Skipped (filtered or tolerated) records still move the position forward.
+            match positions
+                .iter_mut()
+                .find(|(tp, _)| tp.partition == partition && tp.topic == input.topic)
+            {
+                Some(slot) => slot.1 = next_offset,
+                None => positions.push((
+                    TopicPartition::new(input.topic.clone(), partition),
+                    next_offset,
+                )),
+            }
             if let Some(record) = self.convert(input)? {
                 batch.push(record);
             }
-            // Skipped (filtered or tolerated) records still move the position forward.
-            self.shared.lock().unwrap().current.insert(tp, next_offset);
         }
-        Ok(batch)
+        Ok((batch, positions))
     }
 
     fn convert(&mut self, input: Consumed) -> Result<Option<SinkRecord>, ConnectError> {
