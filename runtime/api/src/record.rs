@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use crate::schema::SchemaRef;
 use crate::value::Value;
@@ -63,7 +65,80 @@ impl From<bool> for OffsetValue {
 /// A source partition or source offset: a map of string keys to primitive values. Sorted by key,
 /// which is also the order it is serialised in (see the worker's offset stores for how offsets
 /// written by Java in another order are still found).
-pub type SourceMap = BTreeMap<String, OffsetValue>;
+///
+/// Shared: cloning is a reference-count increment, because the engine keeps a partition map for
+/// every record in flight and a task usually emits the same partition map record after record.
+/// Read it like a `BTreeMap` (it derefs to one); changing it copies the map only if it is shared.
+#[derive(Clone, Default)]
+pub struct SourceMap(Arc<BTreeMap<String, OffsetValue>>);
+
+impl SourceMap {
+    /// An empty map.
+    pub fn new() -> Self {
+        SourceMap::default()
+    }
+}
+
+impl PartialEq for SourceMap {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl fmt::Debug for SourceMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Deref for SourceMap {
+    type Target = BTreeMap<String, OffsetValue>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for SourceMap {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<BTreeMap<String, OffsetValue>> for SourceMap {
+    fn from(map: BTreeMap<String, OffsetValue>) -> Self {
+        SourceMap(Arc::new(map))
+    }
+}
+
+impl<const N: usize> From<[(String, OffsetValue); N]> for SourceMap {
+    fn from(entries: [(String, OffsetValue); N]) -> Self {
+        SourceMap(Arc::new(BTreeMap::from(entries)))
+    }
+}
+
+impl FromIterator<(String, OffsetValue)> for SourceMap {
+    fn from_iter<I: IntoIterator<Item = (String, OffsetValue)>>(iter: I) -> Self {
+        SourceMap(Arc::new(iter.into_iter().collect()))
+    }
+}
+
+impl<'a> IntoIterator for &'a SourceMap {
+    type Item = (&'a String, &'a OffsetValue);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, OffsetValue>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for SourceMap {
+    type Item = (String, OffsetValue);
+    type IntoIter = std::collections::btree_map::IntoIter<String, OffsetValue>;
+    fn into_iter(self) -> Self::IntoIter {
+        Arc::try_unwrap(self.0)
+            .unwrap_or_else(|shared| (*shared).clone())
+            .into_iter()
+    }
+}
 
 /// A Kafka topic partition.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
