@@ -8,4 +8,5 @@
 
 pub mod config;
 pub mod group;
+pub mod herder;
 pub mod store;

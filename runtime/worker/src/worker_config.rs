@@ -109,7 +109,9 @@ impl WorkerConfig {
         Self::parse(&standalone_config_def(), props)
     }
 
-    fn parse(def: &ConfigDef, props: &Props) -> Result<Self, ConnectError> {
+    /// Parses a worker's properties against `def` (the distributed worker's def lives in
+    /// `ferry-cluster`, on top of [`worker_config_def`]).
+    pub fn parse(def: &ConfigDef, props: &Props) -> Result<Self, ConnectError> {
         for key in REMOVED_KEYS {
             if props.contains_key(*key) {
                 tracing::warn!("worker config key {key} was removed in Kafka 3.0 and is ignored");

@@ -596,7 +596,8 @@ async fn futures_join_all<F: std::future::Future<Output = bool> + Send + 'static
     out
 }
 
-fn json_to_source_map(
+/// A REST offsets map (`partition` or `offset`) as a source map; only primitive values.
+pub fn json_to_source_map(
     map: &serde_json::Map<String, serde_json::Value>,
     what: &str,
 ) -> HerderResult<SourceMap> {
@@ -621,7 +622,8 @@ fn json_to_source_map(
         .collect()
 }
 
-fn source_map_to_json(map: &SourceMap) -> serde_json::Map<String, serde_json::Value> {
+/// A source map as the REST offsets JSON.
+pub fn source_map_to_json(map: &SourceMap) -> serde_json::Map<String, serde_json::Value> {
     map.iter()
         .map(|(k, v)| {
             let j = match v {

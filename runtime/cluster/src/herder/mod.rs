@@ -1,0 +1,787 @@
+//! The distributed herder (COMPAT §4, §5): workers sharing a `group.id` split connectors and
+//! tasks through the Connect group protocol; configs live on the config topic, statuses on the
+//! status topic, source offsets on the offsets topic.
+//!
+//! First cut — known differences from Kafka Connect (see also the crate README/report):
+//! - REST writes are not forwarded to the leader: any worker writes connector configs, target
+//!   states, restart requests and deletions straight to the config topic (one partition, so all
+//!   workers read the same order; concurrent writers of one key behave as last-writer-wins).
+//!   Task configs are written only by the worker that owns the Connector instance, never by two
+//!   workers for one connector.
+//! - A plain task restart (`POST …/tasks/{n}/restart`) only works on the worker running the task.
+//! - Only the incremental cooperative protocols (`compatible`, `sessioned`) are spoken; internal
+//!   request signing (session keys), per-connector offsets topics and exactly-once source
+//!   support are not implemented.
+//! - Statuses reach the status topic from a publisher that copies changes of this worker's
+//!   local status view every 250 ms, not synchronously with the state change.
+
+mod rebalance;
+mod work;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ferry_api::{ConnectError, ConnectorContext, ConnectorType, Props};
+use ferry_worker::config_providers::ConfigProviders;
+use ferry_worker::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
+use ferry_worker::herder::standalone::{json_to_source_map, redacted_props, source_map_to_json};
+use ferry_worker::herder::*;
+use ferry_worker::offset_store::OffsetWrite;
+use ferry_worker::plugins::Plugins;
+use ferry_worker::sink_offsets::SinkOffsets;
+use ferry_worker::status::StatusStore;
+use ferry_worker::task_context::WorkerContext;
+use ferry_worker::worker_config::{ClientRole, WorkerConfig};
+use tokio::sync::{mpsc, Notify};
+
+use crate::config::{distributed_config_def, DistributedConfig};
+use crate::store::config::{ClusterConfigState, ConfigStore, ConfigUpdates, RestartRequest};
+use crate::store::offsets::KafkaOffsetStore;
+use crate::store::status::{KafkaStatusStore, StatusKey};
+use work::LocalWork;
+
+/// How long opening an internal topic may take.
+const STORE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What a connector asks of the herder from its own threads.
+#[derive(Debug)]
+enum ConnectorRequest {
+    Reconfigure(String),
+    Fail(String, ConnectError),
+}
+
+#[derive(Debug)]
+struct HerderConnectorContext {
+    name: String,
+    tx: mpsc::UnboundedSender<ConnectorRequest>,
+}
+
+impl ConnectorContext for HerderConnectorContext {
+    fn request_task_reconfiguration(&self) {
+        let _ = self
+            .tx
+            .send(ConnectorRequest::Reconfigure(self.name.clone()));
+    }
+    fn raise_error(&self, error: ConnectError) {
+        let _ = self
+            .tx
+            .send(ConnectorRequest::Fail(self.name.clone(), error));
+    }
+}
+
+/// A worker of a Connect cluster.
+pub struct DistributedHerder {
+    ctx: WorkerContext,
+    dconfig: DistributedConfig,
+    worker_id: String,
+    /// This worker's advertised REST URL (sent to the group).
+    url: String,
+    providers: ConfigProviders,
+    sink_offsets: SinkOffsets,
+    /// The config topic as the background loop reads it (its updates drive the work).
+    reader: Arc<Mutex<ConfigStore>>,
+    /// The config topic for REST reads and all writes (a second client, so the loop's reader
+    /// never misses updates that a write's own re-read consumed).
+    writer: Arc<Mutex<ConfigStore>>,
+    /// Updates the reader saw that the loop has not acted on yet.
+    pending: Mutex<ConfigUpdates>,
+    /// The config state the loop last acted on.
+    acted: Mutex<ClusterConfigState>,
+    /// The reader's latest state.
+    latest: Mutex<ClusterConfigState>,
+    status: Arc<KafkaStatusStore>,
+    offsets: Arc<KafkaOffsetStore>,
+    work: tokio::sync::Mutex<LocalWork>,
+    generation: AtomicI32,
+    /// The leader's member id and URL, from the last assignment.
+    leader: Mutex<(String, String)>,
+    ready: AtomicBool,
+    stopping: AtomicBool,
+    wake: Notify,
+    stopped: Notify,
+    requests: mpsc::UnboundedSender<ConnectorRequest>,
+    requests_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<ConnectorRequest>>,
+    cluster_id: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for DistributedHerder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DistributedHerder")
+            .field("worker_id", &self.worker_id)
+            .finish()
+    }
+}
+
+impl DistributedHerder {
+    /// Parses the worker properties, opens (creating if missing) the config, offsets and status
+    /// topics and reads them to the end. `worker_id` is the advertised `host:port`.
+    pub async fn open(
+        worker_props: &Props,
+        plugins: Arc<Plugins>,
+        worker_id: String,
+    ) -> Result<Arc<Self>, ConnectError> {
+        let dconfig = DistributedConfig::parse(worker_props)?;
+        let config = Arc::new(WorkerConfig::parse(
+            &distributed_config_def(),
+            worker_props,
+        )?);
+        let client = config.client_settings(ClientRole::Admin, &Props::new())?;
+        let d = dconfig.clone();
+        let (reader, writer, status, offsets) = tokio::task::spawn_blocking(move || {
+            let topic_configs = Props::new();
+            let config_store = || {
+                ConfigStore::open(
+                    &client,
+                    d.topic("config.storage.topic"),
+                    d.replication_factor("config.storage.replication.factor"),
+                    &topic_configs,
+                    STORE_TIMEOUT,
+                )
+            };
+            let reader = config_store()?;
+            let writer = config_store()?;
+            let status = KafkaStatusStore::open(
+                &client,
+                d.topic("status.storage.topic"),
+                d.partitions("status.storage.partitions"),
+                d.replication_factor("status.storage.replication.factor"),
+                &topic_configs,
+                STORE_TIMEOUT,
+            )?;
+            let offsets = KafkaOffsetStore::open(
+                &client,
+                d.topic("offset.storage.topic"),
+                d.partitions("offset.storage.partitions"),
+                d.replication_factor("offset.storage.replication.factor"),
+                &topic_configs,
+                STORE_TIMEOUT,
+            )?;
+            Ok::<_, ConnectError>((reader, writer, status, offsets))
+        })
+        .await
+        .map_err(|e| ConnectError::internal(e.to_string()))??;
+        let offsets = Arc::new(offsets);
+        let providers = ConfigProviders::from_worker(config.originals())?;
+        let ctx = WorkerContext {
+            config: config.clone(),
+            plugins,
+            offsets: offsets.clone(),
+            status: Arc::new(StatusStore::new(worker_id.clone())),
+            metrics: Arc::default(),
+        };
+        let (tx, rx) = mpsc::unbounded_channel();
+        let state = reader.state().clone();
+        Ok(Arc::new(DistributedHerder {
+            sink_offsets: SinkOffsets::new(config),
+            ctx,
+            dconfig,
+            url: format!("http://{worker_id}/"),
+            worker_id,
+            providers,
+            reader: Arc::new(Mutex::new(reader)),
+            writer: Arc::new(Mutex::new(writer)),
+            pending: Mutex::default(),
+            acted: Mutex::new(state.clone()),
+            latest: Mutex::new(state),
+            status: Arc::new(status),
+            offsets,
+            work: tokio::sync::Mutex::default(),
+            generation: AtomicI32::new(-1),
+            leader: Mutex::default(),
+            ready: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            wake: Notify::new(),
+            stopped: Notify::new(),
+            requests: tx,
+            requests_rx: tokio::sync::Mutex::new(rx),
+            cluster_id: Mutex::new(None),
+        }))
+    }
+
+    /// Joins the group and runs assigned work in the background until [`Self::shutdown`].
+    /// The herder reports ready once the first round completed.
+    pub fn start(self: &Arc<Self>) {
+        tokio::spawn(self.clone().run_group());
+    }
+
+    /// Stops every task (flushing and committing), marks them UNASSIGNED and leaves the group.
+    pub async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+        let timeout = self.ctx.config.task_shutdown_timeout() + Duration::from_secs(10);
+        if tokio::time::timeout(timeout, self.stopped.notified())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the worker did not stop its work and leave the group in time");
+        }
+    }
+
+    /// Sets the Kafka cluster id shown on `GET /`.
+    pub fn set_kafka_cluster_id(&self, id: String) {
+        *self.cluster_id.lock().unwrap() = Some(id);
+    }
+
+    /// The worker config (for the binary: client settings, listeners).
+    pub fn worker_config(&self) -> &Arc<WorkerConfig> {
+        &self.ctx.config
+    }
+
+    fn generation(&self) -> i32 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The reader's latest state.
+    fn config_snapshot(&self) -> ClusterConfigState {
+        self.latest.lock().unwrap().clone()
+    }
+
+    /// Re-reads the config topic with the loop's reader; returns the state and updates all not
+    /// acted on (the updates of earlier reads included).
+    async fn refresh_config(&self) -> Result<(ClusterConfigState, ConfigUpdates), ConnectError> {
+        let reader = self.reader.clone();
+        let (state, updates) = tokio::task::spawn_blocking(move || {
+            let mut r = reader.lock().unwrap();
+            let updates = r.refresh()?;
+            Ok::<_, ConnectError>((r.state().clone(), updates))
+        })
+        .await
+        .map_err(|e| ConnectError::internal(e.to_string()))??;
+        {
+            let mut p = self.pending.lock().unwrap();
+            p.connectors.extend(updates.connectors);
+            p.tasks.extend(updates.tasks);
+            p.target_states.extend(updates.target_states);
+            p.restarts.extend(updates.restarts);
+            p.session_key |= updates.session_key;
+        }
+        *self.latest.lock().unwrap() = state.clone();
+        Ok((state, ConfigUpdates::default()))
+    }
+
+    /// Takes the updates not acted on yet and the state last acted on; records `now` as acted.
+    fn take_pending(&self, now: &ClusterConfigState) -> (ClusterConfigState, ConfigUpdates) {
+        let updates = std::mem::take(&mut *self.pending.lock().unwrap());
+        let before = std::mem::replace(&mut *self.acted.lock().unwrap(), now.clone());
+        (before, updates)
+    }
+
+    /// Runs `f` on the writer (off the reactor).
+    async fn with_config_store<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut ConfigStore) -> Result<R, ConnectError> + Send + 'static,
+    ) -> Result<R, ConnectError> {
+        let writer = self.writer.clone();
+        let result = tokio::task::spawn_blocking(move || f(&mut writer.lock().unwrap()))
+            .await
+            .map_err(|e| ConnectError::internal(e.to_string()))?;
+        self.wake.notify_one();
+        result
+    }
+
+    /// The config topic read to its end now (REST reads see every acknowledged write).
+    async fn current(&self) -> HerderResult<ClusterConfigState> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut w = writer.lock().unwrap();
+            w.refresh()?;
+            Ok::<_, ConnectError>(w.state().clone())
+        })
+        .await
+        .map_err(|e| HerderError::Internal(e.to_string()))?
+        .map_err(internal)
+    }
+
+    /// The status topic read to its end now.
+    async fn statuses(&self) -> HerderResult<crate::store::status::StatusCache> {
+        let status = self.status.clone();
+        tokio::task::spawn_blocking(move || status.refresh().map(|()| status.cache()))
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?
+            .map_err(internal)
+    }
+
+    fn validate(&self, config: &Props) -> HerderResult<ConnectorType> {
+        let infos = validate_config(&self.ctx.plugins, config)?;
+        if infos.error_count > 0 {
+            return Err(HerderError::BadRequest(invalid_config_message(&infos)));
+        }
+        Ok(resolve_plugin(&self.ctx.plugins, config)?.connector_type())
+    }
+
+    fn connector_type(&self, config: &Props) -> ConnectorTypeName {
+        resolve_plugin(&self.ctx.plugins, config)
+            .map(|p| p.connector_type().into())
+            .unwrap_or(ConnectorTypeName::Unknown)
+    }
+
+    fn info(&self, name: &str, state: &ClusterConfigState) -> HerderResult<ConnectorInfo> {
+        let config = state
+            .connector_config(name)
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        Ok(ConnectorInfo {
+            name: name.to_owned(),
+            config: config.clone(),
+            tasks: (0..state.task_count(name))
+                .map(|task| TaskId {
+                    connector: name.to_owned(),
+                    task,
+                })
+                .collect(),
+            connector_type: self.connector_type(config),
+        })
+    }
+
+    async fn status_of(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        let state = self.current().await?;
+        let config = state.connector_config(name).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for connector {name}"))
+        })?;
+        let cache = self.statuses().await?;
+        let connector = cache.connector(name).ok_or_else(|| {
+            HerderError::NotFound(format!("No status found for connector {name}"))
+        })?;
+        let count = state.task_count(name);
+        Ok(ConnectorStateInfo {
+            name: name.to_owned(),
+            connector: ConnectorStateEntry {
+                state: connector.state,
+                worker_id: connector.worker_id.clone(),
+                trace: connector.trace.clone(),
+            },
+            tasks: cache
+                .connector_tasks(name)
+                .into_iter()
+                .filter(|(t, _)| *t < count)
+                .map(|(id, s)| TaskStateInfo {
+                    id,
+                    state: s.state,
+                    worker_id: s.worker_id.clone(),
+                    trace: s.trace.clone(),
+                })
+                .collect(),
+            connector_type: self.connector_type(config),
+        })
+    }
+
+    async fn require_stopped(&self, name: &str) -> HerderResult<(ClusterConfigState, Props)> {
+        let state = self.current().await?;
+        let config = state
+            .connector_config(name)
+            .cloned()
+            .ok_or_else(|| HerderError::connector_not_found(name))?;
+        if state.target_state(name) != Some(TargetState::Stopped) {
+            return Err(HerderError::BadRequest(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{connector}/stop' endpoint".into(),
+            ));
+        }
+        Ok((state, config))
+    }
+
+    async fn write_source_offsets(&self, name: &str, writes: Vec<OffsetWrite>) -> HerderResult<()> {
+        let store = self.offsets.clone();
+        let connector = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            use ferry_worker::offset_store::OffsetBackingStore;
+            store.put(&connector, &writes)
+        })
+        .await
+        .map_err(|e| HerderError::Internal(e.to_string()))?
+        .map_err(|e| HerderError::Internal(format!("Failed to write offsets: {e}")))
+    }
+
+    async fn source_offsets(&self, name: &str) -> HerderResult<Vec<OffsetWrite>> {
+        let store = self.offsets.clone();
+        let connector = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            use ferry_worker::offset_store::OffsetBackingStore;
+            store.refresh()?;
+            Ok::<_, ConnectError>(
+                store
+                    .connector_offsets(&connector)
+                    .into_iter()
+                    .map(|(p, o)| (p, Some(o)))
+                    .collect(),
+            )
+        })
+        .await
+        .map_err(|e| HerderError::Internal(e.to_string()))?
+        .map_err(internal)
+    }
+}
+
+fn internal(e: ConnectError) -> HerderError {
+    HerderError::Internal(e.to_string())
+}
+
+#[async_trait]
+impl Herder for DistributedHerder {
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+    fn kafka_cluster_id(&self) -> Option<String> {
+        self.cluster_id.lock().unwrap().clone()
+    }
+    fn worker_id(&self) -> String {
+        self.worker_id.clone()
+    }
+    fn plugins(&self) -> &Plugins {
+        &self.ctx.plugins
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        match self.current().await {
+            Ok(s) => s.connector_names().map(str::to_owned).collect(),
+            Err(e) => {
+                tracing::warn!("cannot read the config topic: {e}");
+                self.config_snapshot()
+                    .connector_names()
+                    .map(str::to_owned)
+                    .collect()
+            }
+        }
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        let state = self.current().await?;
+        self.info(name, &state)
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<Props> {
+        let state = self.current().await?;
+        state
+            .connector_config(name)
+            .cloned()
+            .ok_or_else(|| HerderError::connector_not_found(name))
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: Props,
+        allow_replace: bool,
+        initial_state: Option<TargetState>,
+    ) -> HerderResult<Created<ConnectorInfo>> {
+        self.validate(&config)?;
+        let state = self.current().await?;
+        let exists = state.connector_config(name).is_some();
+        if exists && !allow_replace {
+            return Err(HerderError::AlreadyExists(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        let initial = if exists { None } else { initial_state };
+        let connector = name.to_owned();
+        let written = config.clone();
+        tracing::info!(connector = %name, "writing connector config {}", redacted_props(&config));
+        self.with_config_store(move |s| s.put_connector_config(&connector, &written, initial))
+            .await
+            .map_err(internal)?;
+        let state = self.current().await?;
+        let mut info = self.info(name, &state)?;
+        if !exists {
+            info.tasks.clear();
+        }
+        Ok(Created {
+            created: !exists,
+            result: info,
+        })
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: BTreeMap<String, Option<String>>,
+    ) -> HerderResult<ConnectorInfo> {
+        let mut config = self.connector_config(name).await?;
+        for (k, v) in patch {
+            match v {
+                Some(v) => config.insert(k, v),
+                None => config.remove(&k),
+            };
+        }
+        Ok(self
+            .put_connector_config(name, config, true, None)
+            .await?
+            .result)
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        let connector = name.to_owned();
+        self.with_config_store(move |s| s.remove_connector(&connector))
+            .await
+            .map_err(internal)?;
+        let mut keys = vec![StatusKey::Connector(name.to_owned())];
+        keys.extend((0..state.task_count(name)).map(|task| {
+            StatusKey::Task(TaskId {
+                connector: name.to_owned(),
+                task,
+            })
+        }));
+        let status = self.status.clone();
+        tokio::task::spawn_blocking(move || keys.iter().try_for_each(|k| status.delete(k)))
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?
+            .map_err(internal)?;
+        self.ctx.metrics.remove_connector(name);
+        Ok(())
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
+        self.status_of(name).await
+    }
+
+    async fn task_configs(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        Ok(state
+            .task_configs(name)
+            .into_iter()
+            .enumerate()
+            .map(|(t, config)| TaskInfo {
+                id: TaskId {
+                    connector: name.to_owned(),
+                    task: t as u32,
+                },
+                config,
+            })
+            .collect())
+    }
+
+    async fn task_status(&self, name: &str, task: u32) -> HerderResult<TaskStateInfo> {
+        let id = TaskId {
+            connector: name.to_owned(),
+            task,
+        };
+        let state = self.current().await?;
+        let cache = self.statuses().await?;
+        let s = cache
+            .task(&id)
+            .filter(|_| task < state.task_count(name))
+            .ok_or_else(|| HerderError::NotFound(format!("No status found for task {id}")))?;
+        Ok(TaskStateInfo {
+            id: task,
+            state: s.state,
+            worker_id: s.worker_id.clone(),
+            trace: s.trace.clone(),
+        })
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+    ) -> HerderResult<Option<ConnectorStateInfo>> {
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        let legacy = !include_tasks && !only_failed;
+        let answer = match self.status_of(name).await {
+            Ok(before) => {
+                let mut answer = before.clone();
+                if !only_failed || before.connector.state == State::Failed {
+                    answer.connector.state = State::Restarting;
+                    answer.connector.trace = None;
+                }
+                for t in &mut answer.tasks {
+                    if include_tasks && (!only_failed || t.state == State::Failed) {
+                        t.state = State::Restarting;
+                        t.trace = None;
+                    }
+                }
+                Some(answer)
+            }
+            Err(_) if legacy => None,
+            Err(e) => return Err(e),
+        };
+        let request = RestartRequest {
+            connector: name.to_owned(),
+            include_tasks,
+            only_failed,
+        };
+        self.with_config_store(move |s| s.put_restart_request(&request))
+            .await
+            .map_err(internal)?;
+        Ok(if legacy { None } else { answer })
+    }
+
+    async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
+        let id = TaskId {
+            connector: name.to_owned(),
+            task,
+        };
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        if task >= state.task_count(name) {
+            return Err(HerderError::NotFound(format!("Task {id} not found")));
+        }
+        let mut work = self.work.lock().await;
+        if !work.tasks.contains_key(&id) {
+            let owner = self
+                .statuses()
+                .await
+                .ok()
+                .and_then(|c| c.task(&id).map(|s| s.worker_id.clone()))
+                .unwrap_or_else(|| "another worker".into());
+            return Err(HerderError::Conflict(format!(
+                "Task {id} runs on {owner}; restarting a task of another worker needs request forwarding, which Ferry's distributed mode does not do yet: send the request to {owner}"
+            )));
+        }
+        self.stop_tasks(&mut work, std::slice::from_ref(&id)).await;
+        self.start_task(&mut work, &id, &state);
+        Ok(())
+    }
+
+    async fn set_target_state(&self, name: &str, target: TargetState) -> HerderResult<()> {
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        let connector = name.to_owned();
+        self.with_config_store(move |s| s.put_target_state(&connector, target))
+            .await
+            .map_err(internal)
+    }
+
+    async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        if !self.ctx.config.topic_tracking_enabled() {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        let cache = self.statuses().await?;
+        let mut topics: Vec<String> = cache
+            .active_topics(name)
+            .into_iter()
+            .map(|t| t.topic.clone())
+            .collect();
+        topics.sort();
+        Ok(topics)
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
+        if !self.ctx.config.topic_tracking_enabled() {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        if !self.ctx.config.topic_tracking_reset_allowed() {
+            return Err(HerderError::Forbidden(
+                "Topic tracking reset is disabled.".into(),
+            ));
+        }
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        let cache = self.statuses().await?;
+        let keys: Vec<StatusKey> = cache
+            .active_topics(name)
+            .into_iter()
+            .map(|t| StatusKey::Topic {
+                topic: t.topic.clone(),
+                connector: name.to_owned(),
+            })
+            .collect();
+        let status = self.status.clone();
+        tokio::task::spawn_blocking(move || keys.iter().try_for_each(|k| status.delete(k)))
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?
+            .map_err(internal)?;
+        self.ctx.status.reset_active_topics(name);
+        Ok(())
+    }
+
+    async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
+        let config = self.connector_config(name).await?;
+        match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
+            ConnectorType::Source => Ok(ConnectorOffsets {
+                offsets: self
+                    .source_offsets(name)
+                    .await?
+                    .into_iter()
+                    .map(|(p, o)| ConnectorOffset {
+                        partition: source_map_to_json(&p),
+                        offset: o.as_ref().map(source_map_to_json),
+                    })
+                    .collect(),
+            }),
+            ConnectorType::Sink => self.sink_offsets.get(name, &config).await,
+        }
+    }
+
+    async fn alter_connector_offsets(
+        &self,
+        name: &str,
+        offsets: ConnectorOffsets,
+    ) -> HerderResult<String> {
+        let (_, config) = self.require_stopped(name).await?;
+        match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
+            ConnectorType::Source => {
+                let mut writes: Vec<OffsetWrite> = Vec::new();
+                for o in &offsets.offsets {
+                    let partition = json_to_source_map(&o.partition, "partition")?;
+                    let offset = o
+                        .offset
+                        .as_ref()
+                        .map(|m| json_to_source_map(m, "offset"))
+                        .transpose()?;
+                    writes.push((partition, offset));
+                }
+                self.write_source_offsets(name, writes).await?;
+            }
+            ConnectorType::Sink => self.sink_offsets.alter(name, &offsets).await?,
+        }
+        Ok("The offsets for this connector have been altered successfully".into())
+    }
+
+    async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String> {
+        let (_, config) = self.require_stopped(name).await?;
+        match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
+            ConnectorType::Source => {
+                let writes: Vec<OffsetWrite> = self
+                    .source_offsets(name)
+                    .await?
+                    .into_iter()
+                    .map(|(p, _)| (p, None))
+                    .collect();
+                self.write_source_offsets(name, writes).await?;
+            }
+            ConnectorType::Sink => self.sink_offsets.reset(name).await?,
+        }
+        Ok("The offsets for this connector have been reset successfully".into())
+    }
+
+    async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos> {
+        validate_config(&self.ctx.plugins, config)
+    }
+
+    async fn metrics(&self) -> String {
+        let state = self.config_snapshot();
+        let work = self.work.lock().await;
+        let connectors: Vec<(String, &'static str)> = work
+            .connectors
+            .keys()
+            .filter_map(|n| {
+                let config = state.connector_config(n)?;
+                let plugin = resolve_plugin(&self.ctx.plugins, config).ok()?;
+                Some((n.clone(), plugin.connector_type().as_str()))
+            })
+            .collect();
+        drop(work);
+        self.ctx.metrics.render(&self.ctx.status, &connectors)
+    }
+}
