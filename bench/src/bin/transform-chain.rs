@@ -7,6 +7,10 @@
 
 use std::time::Instant;
 
+/// The allocator the `ferry` binary uses, so the per-record costs are Ferry's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use ferry_api::{ConnectRecord, Converter, Headers, Props, Schema, SchemaBuilder, Struct, Value};
 use ferry_converters::json::JsonConverter;
 use ferry_transforms::{BuiltinRegistry, TransformChain};
