@@ -141,6 +141,22 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// SIGTERM, then waits for a clean exit (the worker stops its tasks and leaves the group).
+    fn terminate(&mut self) {
+        let mut child = self.child.take().expect("worker is running");
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill -TERM");
+        assert!(sent.success(), "kill -TERM failed");
+        let status = wait_until_ok(DEFAULT_TIMEOUT, "the worker to exit after SIGTERM", || {
+            child.try_wait().expect("wait for ferry").ok_or("running")
+        });
+        assert!(status.success(), "exit {status}; log:\n{}", self.log());
+    }
+}
+
 impl Drop for Worker {
     fn drop(&mut self) {
         self.kill9();
@@ -149,12 +165,23 @@ impl Drop for Worker {
 
 /// Waits until `rest` reports the connector and task 0 RUNNING; returns the task's worker id.
 fn wait_running(rest: &RestClient, name: &str, timeout: Duration, on: Option<&str>) -> String {
-    wait_until_ok(timeout, &format!("{name} RUNNING (task on {on:?})"), || {
+    wait_state(rest, name, "RUNNING", timeout, on)
+}
+
+/// Waits until `rest` reports the connector and task 0 in `state`; returns the task's worker id.
+fn wait_state(
+    rest: &RestClient,
+    name: &str,
+    state: &str,
+    timeout: Duration,
+    on: Option<&str>,
+) -> String {
+    wait_until_ok(timeout, &format!("{name} {state} (task on {on:?})"), || {
         let (code, status) = rest.get(&format!("/connectors/{name}/status"));
         let task = &status["tasks"][0];
         let ok = code == 200
-            && status["connector"]["state"] == "RUNNING"
-            && task["state"] == "RUNNING"
+            && status["connector"]["state"] == state
+            && task["state"] == state
             && on.is_none_or(|w| task["worker_id"] == w);
         if ok {
             Ok(task["worker_id"].as_str().unwrap_or_default().to_owned())
@@ -195,21 +222,9 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
     let input = workers[0].dir.path().join("in.txt");
     let first = numbered(0..100);
     write_lines(&input, &first);
-    // One partition, so the topic's order is the file's order.
-    let topic = unique_name("dist-basic-out");
-    broker.create_topic(&topic, 1);
     let name = "dist-source";
     let created = Instant::now();
-    let (code, body) = workers[0].rest.post(
-        "/connectors",
-        &json!({"name": name, "config": {
-            "connector.class": "FileStreamSource",
-            "file": input.display().to_string(),
-            "topic": topic,
-            "tasks.max": "1",
-        }}),
-    );
-    assert_eq!(code, 201, "create: {body}");
+    let topic = create_source(&broker, &workers[0].rest, name, &input);
 
     // Worker 2 lists it and sees its status from the status topic.
     let (code, list) = workers[1].rest.get("/connectors");
@@ -258,29 +273,109 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
         killed.elapsed()
     );
 
-    let expected: Vec<String> = numbered(0..200);
-    let values = wait_until_ok(FAILOVER_TIMEOUT, "all 200 lines in the topic", || {
-        let values = topic_values(&broker, &topic);
+    assert_delivered(&broker, &topic, &numbered(0..200));
+    eprintln!("all lines delivered {:?} after the kill", killed.elapsed());
+}
+
+/// Creates a FileStreamSource of `input` into a new one-partition topic through `rest`.
+fn create_source(broker: &TestBroker, rest: &RestClient, name: &str, input: &Path) -> String {
+    let topic = unique_name(&format!("{name}-out"));
+    broker.create_topic(&topic, 1);
+    let (code, body) = rest.post(
+        "/connectors",
+        &json!({"name": name, "config": {
+            "connector.class": "FileStreamSource",
+            "file": input.display().to_string(),
+            "topic": topic,
+            "tasks.max": "1",
+        }}),
+    );
+    assert_eq!(code, 201, "create: {body}");
+    topic
+}
+
+/// Waits until the topic holds every line of `expected` (duplicates allowed: offsets not yet
+/// committed are replayed after a crash) and checks that, duplicates removed (first occurrence
+/// kept), it holds exactly them in order.
+fn assert_delivered(broker: &TestBroker, topic: &str, expected: &[String]) {
+    let values = wait_until_ok(FAILOVER_TIMEOUT, "every line in the topic", || {
+        let values = topic_values(broker, topic);
         let seen: BTreeSet<&String> = values.iter().collect();
-        let missing = expected.iter().filter(|l| !seen.contains(l)).count();
-        if missing == 0 {
-            Ok(values)
-        } else {
-            Err(format!("{missing} lines missing"))
+        match expected.iter().filter(|l| !seen.contains(l)).count() {
+            0 => Ok(values),
+            missing => Err(format!("{missing} lines missing")),
         }
     });
-    eprintln!(
-        "all lines delivered {:?} after the kill ({} records, {} duplicates)",
-        killed.elapsed(),
-        values.len(),
-        values.len() - expected.len()
-    );
-    // Order is kept and a replay only repeats a suffix of what the killed worker sent: after
-    // removing duplicates (first occurrence kept) the lines are exactly the file.
     let mut seen = BTreeSet::new();
     let deduplicated: Vec<String> = values
         .into_iter()
         .filter(|v| seen.insert(v.clone()))
         .collect();
     assert_eq!(deduplicated, expected);
+}
+
+#[test]
+fn pause_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over() {
+    let Some(broker) =
+        setup("pause_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over")
+    else {
+        return;
+    };
+    let cluster = cluster_props(&broker, "dist-life");
+    let mut workers = [Worker::start(&cluster), Worker::start(&cluster)];
+    for w in &workers {
+        w.wait_ready();
+    }
+    let input = workers[0].dir.path().join("in.txt");
+    write_lines(&input, &numbered(0..50));
+    let name = "dist-life-source";
+    let topic = create_source(&broker, &workers[0].rest, name, &input);
+    let owner = wait_running(&workers[1].rest, name, DEFAULT_TIMEOUT, None);
+
+    // Pause and resume through worker 2; both workers see the states.
+    let (code, _) = workers[1]
+        .rest
+        .put_empty(&format!("/connectors/{name}/pause"));
+    assert_eq!(code, 202);
+    wait_state(
+        &workers[0].rest,
+        name,
+        "PAUSED",
+        DEFAULT_TIMEOUT,
+        Some(&owner),
+    );
+    let (code, _) = workers[1]
+        .rest
+        .put_empty(&format!("/connectors/{name}/resume"));
+    assert_eq!(code, 202);
+    wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, Some(&owner));
+    assert_delivered(&broker, &topic, &numbered(0..50));
+
+    // SIGTERM of the owner: it leaves the group, so the other worker takes over at once
+    // (no session timeout) and resumes from the committed offsets.
+    let victim = workers.iter().position(|w| w.id == owner).expect("owner");
+    let survivor = 1 - victim;
+    let left = Instant::now();
+    workers[victim].terminate();
+    append_lines(&input, &numbered(50..100));
+    let survivor_id = workers[survivor].id.clone();
+    wait_running(
+        &workers[survivor].rest,
+        name,
+        DEFAULT_TIMEOUT,
+        Some(&survivor_id),
+    );
+    eprintln!(
+        "task RUNNING on the survivor {:?} after SIGTERM",
+        left.elapsed()
+    );
+    assert_delivered(&broker, &topic, &numbered(0..100));
+
+    // Delete through the survivor: gone, status included.
+    let rest = &workers[survivor].rest;
+    let (code, _) = rest.delete(&format!("/connectors/{name}"));
+    assert_eq!(code, 204);
+    assert_eq!(rest.get("/connectors"), (200, json!([])));
+    let (code, _) = rest.get(&format!("/connectors/{name}/status"));
+    assert_eq!(code, 404);
 }
