@@ -124,6 +124,15 @@ impl DistributedHerder {
         worker_id: String,
     ) -> Result<Arc<Self>, ConnectError> {
         let dconfig = DistributedConfig::parse(worker_props)?;
+        if !dconfig
+            .offered_protocols()
+            .iter()
+            .any(|p| p.is_incremental())
+        {
+            return Err(ConnectError::config(
+                "connect.protocol=eager is not supported by Ferry's distributed mode yet; use compatible or sessioned",
+            ));
+        }
         let config = Arc::new(WorkerConfig::parse(
             &distributed_config_def(),
             worker_props,

@@ -197,6 +197,19 @@ impl DistributedHerder {
                 is_leader: joined.is_leader,
             });
         }
+        if !self.catch_up(assignment.config_offset).await {
+            // Connect leaves the group for worker.unsync.backoff.ms here; this first cut only
+            // rejoins, which makes the leader re-read the topic too.
+            tracing::warn!(
+                "could not read the config topic up to offset {} within worker.sync.timeout.ms; rejoining",
+                assignment.config_offset
+            );
+            return Ok(RoundOutcome {
+                heartbeats: None,
+                rejoin_at: Some(Instant::now() + RETRY),
+                is_leader: joined.is_leader,
+            });
+        }
         self.generation
             .store(joined.generation, std::sync::atomic::Ordering::SeqCst);
         *self.leader.lock().unwrap() = (assignment.leader.clone(), assignment.leader_url.clone());
@@ -222,6 +235,23 @@ impl DistributedHerder {
             rejoin_at,
             is_leader: joined.is_leader,
         })
+    }
+
+    /// Reads the config topic until it reaches `offset` (the one the leader assigned against),
+    /// for up to `worker.sync.timeout.ms`: work must start with the configs the leader saw.
+    async fn catch_up(&self, offset: i64) -> bool {
+        let deadline = Instant::now() + self.dconfig.duration("worker.sync.timeout.ms");
+        loop {
+            match self.refresh_config().await {
+                Ok((state, _)) if state.offset() >= offset => return true,
+                Ok(_) => {}
+                Err(e) => tracing::warn!("could not read the config topic: {e}"),
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Stops revoked work first, then starts what was added.
