@@ -315,10 +315,10 @@ fn assert_delivered(broker: &TestBroker, topic: &str, expected: &[String]) {
 }
 
 #[test]
-fn pause_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over() {
-    let Some(broker) =
-        setup("pause_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over")
-    else {
+fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over() {
+    let Some(broker) = setup(
+        "pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over",
+    ) else {
         return;
     };
     let cluster = cluster_props(&broker, "dist-life");
@@ -351,13 +351,34 @@ fn pause_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work
     wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, Some(&owner));
     assert_delivered(&broker, &topic, &numbered(0..50));
 
+    // Stop (no tasks at all) and resume through worker 2; lines written meanwhile arrive after.
+    let (code, _) = workers[1]
+        .rest
+        .put_empty(&format!("/connectors/{name}/stop"));
+    assert_eq!(code, 204);
+    wait_until_ok(DEFAULT_TIMEOUT, "STOPPED with no tasks", || {
+        let (_, status) = workers[0].rest.get(&format!("/connectors/{name}/status"));
+        let (_, tasks) = workers[0].rest.get(&format!("/connectors/{name}/tasks"));
+        let stopped = status["connector"]["state"] == "STOPPED"
+            && status["tasks"] == json!([])
+            && tasks == json!([]);
+        stopped.then_some(()).ok_or(format!("{status} {tasks}"))
+    });
+    append_lines(&input, &numbered(50..60));
+    let (code, _) = workers[1]
+        .rest
+        .put_empty(&format!("/connectors/{name}/resume"));
+    assert_eq!(code, 202);
+    let owner = wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, None);
+    assert_delivered(&broker, &topic, &numbered(0..60));
+
     // SIGTERM of the owner: it leaves the group, so the other worker takes over at once
     // (no session timeout) and resumes from the committed offsets.
     let victim = workers.iter().position(|w| w.id == owner).expect("owner");
     let survivor = 1 - victim;
     let left = Instant::now();
     workers[victim].terminate();
-    append_lines(&input, &numbered(50..100));
+    append_lines(&input, &numbered(60..100));
     let survivor_id = workers[survivor].id.clone();
     wait_running(
         &workers[survivor].rest,

@@ -5,9 +5,10 @@
 //! First cut — known differences from Kafka Connect (see also the crate README/report):
 //! - REST writes are not forwarded to the leader: any worker writes connector configs, target
 //!   states, restart requests and deletions straight to the config topic (one partition, so all
-//!   workers read the same order; concurrent writers of one key behave as last-writer-wins).
-//!   Task configs are written only by the worker that owns the Connector instance, never by two
-//!   workers for one connector.
+//!   workers read the same order; concurrent writers of one key behave as last-writer-wins, so
+//!   two concurrent creations of one name both answer 201). Task configs (including the empty
+//!   set committed for STOPPED) are written only by the worker that owns the Connector
+//!   instance, so each connector's task configs have a single writer.
 //! - A plain task restart (`POST …/tasks/{n}/restart`) only works on the worker running the task.
 //! - Only the incremental cooperative protocols (`compatible`, `sessioned`) are spoken; internal
 //!   request signing (session keys), per-connector offsets topics and exactly-once source
@@ -38,7 +39,9 @@ use ferry_worker::worker_config::{ClientRole, WorkerConfig};
 use tokio::sync::{mpsc, Notify};
 
 use crate::config::{distributed_config_def, DistributedConfig};
-use crate::store::config::{ClusterConfigState, ConfigStore, ConfigUpdates, RestartRequest};
+use crate::store::config::{
+    records, ClusterConfigState, ConfigStore, ConfigUpdates, RestartRequest,
+};
 use crate::store::offsets::KafkaOffsetStore;
 use crate::store::status::{KafkaStatusStore, StatusKey};
 use work::LocalWork;
@@ -660,9 +663,19 @@ impl Herder for DistributedHerder {
             return Err(HerderError::connector_not_found(name));
         }
         let connector = name.to_owned();
-        self.with_config_store(move |s| s.put_target_state(&connector, target))
-            .await
-            .map_err(internal)
+        self.with_config_store(move |s| {
+            if target == TargetState::Stopped {
+                // Only the target-state record: the owner of the Connector instance commits the
+                // empty task set when it sees STOPPED, so task configs keep a single writer.
+                let key = format!("target-state-{connector}");
+                s.put_raw(&[(key, Some(records::target_state(target)))])
+                    .map(drop)
+            } else {
+                s.put_target_state(&connector, target)
+            }
+        })
+        .await
+        .map_err(internal)
     }
 
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {

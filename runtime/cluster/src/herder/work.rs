@@ -71,6 +71,17 @@ impl DistributedHerder {
         if target == TargetState::Stopped {
             self.ctx.status.put_connector(name, State::Stopped, None);
             work.connectors.insert(name.to_owned(), owned);
+            if config.task_count(name) > 0 {
+                // STOPPED means no tasks: the owner commits the empty set (as Connect's leader
+                // does before writing STOPPED); the rebalance that follows revokes the tasks.
+                let connector = name.to_owned();
+                if let Err(e) = self
+                    .with_config_store(move |s| s.put_task_configs(&connector, &[]))
+                    .await
+                {
+                    tracing::error!(connector = %name, "could not commit the empty task set: {e}");
+                }
+            }
             return;
         }
         let started = async {
