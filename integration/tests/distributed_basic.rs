@@ -351,6 +351,14 @@ fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands
     wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, Some(&owner));
     assert_delivered(&broker, &topic, &numbered(0..50));
 
+    // A task restart sent to the worker not running the task reaches its owner.
+    let other = workers.iter().find(|w| w.id != owner).expect("two workers");
+    let (code, body) = other
+        .rest
+        .post(&format!("/connectors/{name}/tasks/0/restart"), &json!({}));
+    assert_eq!(code, 204, "restart through {}: {body}", other.id);
+    wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, Some(&owner));
+
     // Stop (no tasks at all) and resume through worker 2; lines written meanwhile arrive after.
     let (code, _) = workers[1]
         .rest

@@ -9,13 +9,16 @@
 //!   two concurrent creations of one name both answer 201). Task configs (including the empty
 //!   set committed for STOPPED) are written only by the worker that owns the Connector
 //!   instance, so each connector's task configs have a single writer.
-//! - A plain task restart (`POST …/tasks/{n}/restart`) only works on the worker running the task.
+//! - A plain task restart (`POST …/tasks/{n}/restart`) on a worker not running the task is
+//!   sent straight to the worker the status topic names as its owner (over `http://`), not
+//!   through the leader.
 //! - Only the incremental cooperative protocols (`compatible`, `sessioned`) are spoken; internal
 //!   request signing (session keys), per-connector offsets topics and exactly-once source
 //!   support are not implemented.
 //! - Statuses reach the status topic from a publisher that copies changes of this worker's
 //!   local status view every 250 ms, not synchronously with the state change.
 
+mod forward;
 mod rebalance;
 mod work;
 
@@ -45,6 +48,10 @@ use crate::store::config::{
 use crate::store::offsets::KafkaOffsetStore;
 use crate::store::status::{KafkaStatusStore, StatusKey};
 use work::LocalWork;
+
+/// Connect's 409 message when a request cannot be served during a rebalance.
+const REBALANCE_CONFLICT: &str =
+    "Cannot complete request because of a conflicting operation (e.g. worker rebalance)";
 
 /// How long opening an internal topic may take.
 const STORE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -642,15 +649,21 @@ impl Herder for DistributedHerder {
         }
         let mut work = self.work.lock().await;
         if !work.tasks.contains_key(&id) {
+            drop(work);
+            // Connect forwards to the leader, which forwards to the owner; Ferry asks the owner
+            // named by the status topic directly.
             let owner = self
                 .statuses()
-                .await
-                .ok()
-                .and_then(|c| c.task(&id).map(|s| s.worker_id.clone()))
-                .unwrap_or_else(|| "another worker".into());
-            return Err(HerderError::Conflict(format!(
-                "Task {id} runs on {owner}; restarting a task of another worker needs request forwarding, which Ferry's distributed mode does not do yet: send the request to {owner}"
-            )));
+                .await?
+                .task(&id)
+                .map(|s| s.worker_id.clone())
+                .filter(|w| !w.is_empty() && *w != self.worker_id)
+                .ok_or_else(|| HerderError::Conflict(REBALANCE_CONFLICT.into()))?;
+            let path = format!(
+                "/connectors/{}/tasks/{task}/restart",
+                forward::path_segment(name)
+            );
+            return forward::post(&owner, &path).await;
         }
         self.stop_tasks(&mut work, std::slice::from_ref(&id)).await;
         self.start_task(&mut work, &id, &state);
