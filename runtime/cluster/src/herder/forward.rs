@@ -25,16 +25,43 @@ pub(super) fn path_segment(s: &str) -> String {
 /// POSTs to `path` on the worker `worker_id` (`host:port`); a 2xx answer is success, any
 /// other answer becomes the same status and message here.
 pub(super) async fn post(worker_id: &str, path: &str) -> HerderResult<()> {
-    let url = format!("http://{worker_id}{path}");
+    request(&format!("http://{worker_id}/"), "POST", path, None)
+        .await
+        .map(drop)
+}
+
+/// Sends `method path` with an optional JSON body to the worker at `base_url` (its advertised
+/// URL, e.g. `http://10.0.0.5:8083/`). Returns the 2xx status and JSON body (Null when empty);
+/// any other answer becomes the same status and message here.
+pub(super) async fn request(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> HerderResult<(u16, serde_json::Value)> {
+    let url = format!("{}{path}", base_url.trim_end_matches('/'));
+    tracing::info!("forwarding {method} {path} to {url}");
+    let method = method.to_owned();
     tokio::task::spawn_blocking(move || {
         let agent = ureq::AgentBuilder::new().timeout(TIMEOUT).build();
-        match agent.post(&url).call() {
-            Ok(_) => Ok(()),
+        let call = agent.request(&method, &url);
+        let result = match body {
+            Some(b) => call.send_json(b),
+            None => call.call(),
+        };
+        match result {
+            Ok(response) => {
+                let status = response.status();
+                let text = response.into_string().unwrap_or_default();
+                let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+                Ok((status, body))
+            }
             Err(ureq::Error::Status(status, response)) => {
                 let body: serde_json::Value = response.into_json().unwrap_or_default();
-                let message = body["message"]
-                    .as_str()
-                    .map_or_else(|| format!("{url} answered {status}"), str::to_owned);
+                let message = body["message"].as_str().map_or_else(
+                    || format!("{method} {url} answered {status}"),
+                    str::to_owned,
+                );
                 Err(error_for(status, message))
             }
             Err(ureq::Error::Transport(e)) => Err(HerderError::Internal(format!(
@@ -44,6 +71,12 @@ pub(super) async fn post(worker_id: &str, path: &str) -> HerderResult<()> {
     })
     .await
     .map_err(|e| HerderError::Internal(e.to_string()))?
+}
+
+/// A forwarded answer's body as `T`.
+pub(super) fn parse<T: serde::de::DeserializeOwned>(body: serde_json::Value) -> HerderResult<T> {
+    serde_json::from_value(body)
+        .map_err(|e| HerderError::Internal(format!("the leader's answer does not parse: {e}")))
 }
 
 /// The herder error that answers with `status`.

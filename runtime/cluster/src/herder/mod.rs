@@ -3,12 +3,14 @@
 //! status topic, source offsets on the offsets topic.
 //!
 //! First cut — known differences from Kafka Connect (see also the crate README/report):
-//! - REST writes are not forwarded to the leader: any worker writes connector configs, target
-//!   states, restart requests and deletions straight to the config topic (one partition, so all
-//!   workers read the same order; concurrent writers of one key behave as last-writer-wins, so
-//!   two concurrent creations of one name both answer 201). Task configs (including the empty
-//!   set committed for STOPPED) are written only by the worker that owns the Connector
-//!   instance, so each connector's task configs have a single writer.
+//! - Leader-only REST writes (create/update/patch/delete, stop, restart, offsets) are forwarded
+//!   by the herder itself to the leader's URL once the current round has settled, not by the
+//!   REST layer with `?forward=true|false` (so a worker that wrongly believes another leads
+//!   could forward again; rounds settle on every member at once, so this needs a stale view).
+//!   Pause/resume are written by any worker, as in Connect. Task configs (including the empty
+//!   set committed for STOPPED) are written by the worker owning the Connector instance
+//!   directly (Connect sends them to the leader over a signed internal endpoint); each
+//!   connector's task configs still have a single writer.
 //! - A plain task restart (`POST …/tasks/{n}/restart`) on a worker not running the task is
 //!   sent straight to the worker the status topic names as its owner (over `http://`), not
 //!   through the leader.
@@ -52,6 +54,9 @@ use work::LocalWork;
 /// Connect's 409 message when a request cannot be served during a rebalance.
 const REBALANCE_CONFLICT: &str =
     "Cannot complete request because of a conflicting operation (e.g. worker rebalance)";
+
+/// How long a write waits for a rebalance in progress to finish before answering 409.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long opening an internal topic may take.
 const STORE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -108,6 +113,10 @@ pub struct DistributedHerder {
     generation: AtomicI32,
     /// The leader's member id and URL, from the last assignment.
     leader: Mutex<(String, String)>,
+    /// This worker's member id in the current generation.
+    member_id: Mutex<String>,
+    /// True while a generation is current and its assignment applied (false during rounds).
+    settled: tokio::sync::watch::Sender<bool>,
     ready: AtomicBool,
     stopping: AtomicBool,
     wake: Notify,
@@ -210,6 +219,8 @@ impl DistributedHerder {
             work: tokio::sync::Mutex::default(),
             generation: AtomicI32::new(-1),
             leader: Mutex::default(),
+            member_id: Mutex::default(),
+            settled: tokio::sync::watch::Sender::new(false),
             ready: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
             wake: Notify::new(),
@@ -247,6 +258,29 @@ impl DistributedHerder {
     /// The worker config (for the binary: client settings, listeners).
     pub fn worker_config(&self) -> &Arc<WorkerConfig> {
         &self.ctx.config
+    }
+
+    /// Where a leader-only write must go: None when this worker leads, else the leader's URL.
+    /// Waits for a rebalance in progress to finish first (as Connect's queued requests do).
+    async fn leader_url(&self) -> HerderResult<Option<String>> {
+        let mut settled = self.settled.subscribe();
+        let ok = matches!(
+            tokio::time::timeout(SETTLE_TIMEOUT, settled.wait_for(|s| *s)).await,
+            Ok(Ok(_))
+        );
+        if !ok {
+            return Err(HerderError::Conflict(REBALANCE_CONFLICT.into()));
+        }
+        let (leader, url) = self.leader.lock().unwrap().clone();
+        if leader == *self.member_id.lock().unwrap() {
+            return Ok(None);
+        }
+        if url.is_empty() {
+            return Err(HerderError::Conflict(
+                "Cannot complete request momentarily due to no known leader URL, likely because a rebalance was underway.".into(),
+            ));
+        }
+        Ok(Some(url))
     }
 
     fn generation(&self) -> i32 {
@@ -484,6 +518,22 @@ impl Herder for DistributedHerder {
         allow_replace: bool,
         initial_state: Option<TargetState>,
     ) -> HerderResult<Created<ConnectorInfo>> {
+        if let Some(leader) = self.leader_url().await? {
+            let (status, body) = if allow_replace {
+                let path = format!("/connectors/{}/config", forward::path_segment(name));
+                forward::request(&leader, "PUT", &path, Some(serde_json::json!(config))).await?
+            } else {
+                let mut body = serde_json::json!({"name": name, "config": config});
+                if let Some(state) = initial_state {
+                    body["initial_state"] = serde_json::json!(state);
+                }
+                forward::request(&leader, "POST", "/connectors", Some(body)).await?
+            };
+            return Ok(Created {
+                created: status == 201,
+                result: forward::parse(body)?,
+            });
+        }
         self.validate(&config)?;
         let state = self.current().await?;
         let exists = state.connector_config(name).is_some();
@@ -515,6 +565,12 @@ impl Herder for DistributedHerder {
         name: &str,
         patch: BTreeMap<String, Option<String>>,
     ) -> HerderResult<ConnectorInfo> {
+        if let Some(leader) = self.leader_url().await? {
+            let path = format!("/connectors/{}/config", forward::path_segment(name));
+            let (_, body) =
+                forward::request(&leader, "PATCH", &path, Some(serde_json::json!(patch))).await?;
+            return forward::parse(body);
+        }
         let mut config = self.connector_config(name).await?;
         for (k, v) in patch {
             match v {
@@ -529,6 +585,12 @@ impl Herder for DistributedHerder {
     }
 
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        if let Some(leader) = self.leader_url().await? {
+            let path = format!("/connectors/{}", forward::path_segment(name));
+            return forward::request(&leader, "DELETE", &path, None)
+                .await
+                .map(drop);
+        }
         let state = self.current().await?;
         if state.connector_config(name).is_none() {
             return Err(HerderError::connector_not_found(name));
@@ -601,6 +663,18 @@ impl Herder for DistributedHerder {
         include_tasks: bool,
         only_failed: bool,
     ) -> HerderResult<Option<ConnectorStateInfo>> {
+        if let Some(leader) = self.leader_url().await? {
+            let path = format!(
+                "/connectors/{}/restart?includeTasks={include_tasks}&onlyFailed={only_failed}",
+                forward::path_segment(name)
+            );
+            let (status, body) = forward::request(&leader, "POST", &path, None).await?;
+            return if status == 202 {
+                forward::parse(body).map(Some)
+            } else {
+                Ok(None)
+            };
+        }
         let state = self.current().await?;
         if state.connector_config(name).is_none() {
             return Err(HerderError::connector_not_found(name));
@@ -671,6 +745,15 @@ impl Herder for DistributedHerder {
     }
 
     async fn set_target_state(&self, name: &str, target: TargetState) -> HerderResult<()> {
+        // Pause and resume are written by any worker (as Connect does); stop goes to the leader.
+        if target == TargetState::Stopped {
+            if let Some(leader) = self.leader_url().await? {
+                let path = format!("/connectors/{}/stop", forward::path_segment(name));
+                return forward::request(&leader, "PUT", &path, None)
+                    .await
+                    .map(drop);
+            }
+        }
         let state = self.current().await?;
         if state.connector_config(name).is_none() {
             return Err(HerderError::connector_not_found(name));
@@ -763,6 +846,13 @@ impl Herder for DistributedHerder {
         name: &str,
         offsets: ConnectorOffsets,
     ) -> HerderResult<String> {
+        if let Some(leader) = self.leader_url().await? {
+            let path = format!("/connectors/{}/offsets", forward::path_segment(name));
+            let body =
+                serde_json::to_value(&offsets).map_err(|e| HerderError::Internal(e.to_string()))?;
+            let (_, answer) = forward::request(&leader, "PATCH", &path, Some(body)).await?;
+            return Ok(answer["message"].as_str().unwrap_or_default().to_owned());
+        }
         let (_, config) = self.require_stopped(name).await?;
         match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
             ConnectorType::Source => {
@@ -784,6 +874,11 @@ impl Herder for DistributedHerder {
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String> {
+        if let Some(leader) = self.leader_url().await? {
+            let path = format!("/connectors/{}/offsets", forward::path_segment(name));
+            let (_, answer) = forward::request(&leader, "DELETE", &path, None).await?;
+            return Ok(answer["message"].as_str().unwrap_or_default().to_owned());
+        }
         let (_, config) = self.require_stopped(name).await?;
         match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
             ConnectorType::Source => {

@@ -73,6 +73,7 @@ impl DistributedHerder {
             };
             tokio::select! {
                 event = hb => {
+                    self.settled.send_replace(false);
                     tracing::info!("rejoining the group: {event:?}");
                     rejoin_at = Some(Instant::now());
                 }
@@ -109,6 +110,7 @@ impl DistributedHerder {
         member: &mut GroupMember,
         assignor_state: &mut AssignorState,
     ) -> Result<RoundOutcome, String> {
+        self.settled.send_replace(false);
         let config = self.refresh_config().await.map_err(|e| e.to_string())?.0;
         let running = self.work.lock().await.running();
         let (leader, leader_url) = self.leader.lock().unwrap().clone();
@@ -221,8 +223,10 @@ impl DistributedHerder {
             assignment.revoked,
             assignment.delay_ms
         );
+        *self.member_id.lock().unwrap() = joined.member_id.clone();
         let heartbeats = member.start_heartbeats().ok();
         self.apply_assignment(&assignment).await;
+        self.settled.send_replace(true);
         let rejoin_at = if !assignment.revoked.is_empty() {
             Some(Instant::now())
         } else if assignment.delay_ms > 0 {
