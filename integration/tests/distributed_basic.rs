@@ -226,7 +226,16 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
     let created = Instant::now();
     let topic = create_source(&broker, &workers[0].rest, name, &input);
 
-    // Worker 2 lists it and sees its status from the status topic.
+    // Worker 2 lists it and sees its status from the status topic; creating it again there is
+    // Connect's 409 (whichever of the two leads, writes go through the leader).
+    let (code, body) = workers[1].rest.post(
+        "/connectors",
+        &json!({"name": name, "config": {"connector.class": "FileStreamSource", "topic": "x"}}),
+    );
+    assert_eq!(
+        (code, body["message"].clone()),
+        (409, json!(format!("Connector {name} already exists")))
+    );
     let (code, list) = workers[1].rest.get("/connectors");
     assert_eq!((code, list), (200, json!([name])));
     let owner = wait_running(&workers[1].rest, name, DEFAULT_TIMEOUT, None);
