@@ -20,6 +20,9 @@ pub(crate) enum Command {
         worker: PathBuf,
         connectors: Vec<PathBuf>,
     },
+    Distributed {
+        worker: PathBuf,
+    },
     Mirror {
         config: PathBuf,
         clusters: Option<Vec<String>>,
@@ -58,7 +61,12 @@ pub(crate) fn parse(args: &[String]) -> Result<Command, String> {
                 clusters,
             })
         }
-        Some("distributed") => Err("distributed mode is not available in this build yet".into()),
+        Some("distributed") => Ok(Command::Distributed {
+            worker: PathBuf::from(
+                args.get(1)
+                    .ok_or("distributed: missing the worker properties file")?,
+            ),
+        }),
         Some(other) => Err(format!("unknown command: {other}")),
     }
 }
