@@ -222,7 +222,7 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
     let input = workers[0].dir.path().join("in.txt");
     let first = numbered(0..100);
     write_lines(&input, &first);
-    let name = "dist-source";
+    let name = &unique_name("dist-source");
     let created = Instant::now();
     let topic = create_source(&broker, &workers[0].rest, name, &input);
 
@@ -337,7 +337,7 @@ fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands
     }
     let input = workers[0].dir.path().join("in.txt");
     write_lines(&input, &numbered(0..50));
-    let name = "dist-life-source";
+    let name = &unique_name("dist-life-source");
     let topic = create_source(&broker, &workers[0].rest, name, &input);
     let owner = wait_running(&workers[1].rest, name, DEFAULT_TIMEOUT, None);
 
@@ -416,4 +416,70 @@ fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands
     assert_eq!(rest.get("/connectors"), (200, json!([])));
     let (code, _) = rest.get(&format!("/connectors/{name}/status"));
     assert_eq!(code, 404);
+}
+
+#[test]
+fn sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition() {
+    let Some(broker) =
+        setup("sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition")
+    else {
+        return;
+    };
+    let cluster = cluster_props(&broker, "dist-sink");
+    let workers = [Worker::start(&cluster), Worker::start(&cluster)];
+    for w in &workers {
+        w.wait_ready();
+    }
+    let topic = unique_name("dist-sink-in");
+    broker.create_topic(&topic, 2);
+    for partition in 0..2 {
+        broker.produce(
+            &topic,
+            (0..10).map(|i| {
+                ferry_integration::Record::value(format!("p{partition}-{i}"))
+                    .with_partition(partition)
+            }),
+        );
+    }
+    let name = &unique_name("dist-sink");
+    let (code, body) = workers[0].rest.post(
+        "/connectors",
+        &json!({"name": name, "config": {
+            "connector.class": "FileStreamSink",
+            "file": workers[0].dir.path().join("out.txt").display().to_string(),
+            "topics": topic,
+            "tasks.max": "2",
+        }}),
+    );
+    assert_eq!(code, 201, "create: {body}");
+
+    // One task per worker: connectors and tasks are balanced separately.
+    let owners = wait_until_ok(DEFAULT_TIMEOUT, "two RUNNING sink tasks", || {
+        let (_, status) = workers[1].rest.get(&format!("/connectors/{name}/status"));
+        let tasks = status["tasks"].as_array().cloned().unwrap_or_default();
+        let running: BTreeSet<String> = tasks
+            .iter()
+            .filter(|t| t["state"] == "RUNNING")
+            .map(|t| t["worker_id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        (tasks.len() == 2 && running.len() == 2)
+            .then_some(running)
+            .ok_or(status.to_string())
+    });
+    let ids: BTreeSet<String> = workers.iter().map(|w| w.id.clone()).collect();
+    assert_eq!(owners, ids);
+
+    // Both partitions' records are consumed and committed (by the task owning each).
+    let expected = json!({"offsets": [
+        {"partition": {"kafka_topic": topic, "kafka_partition": 0}, "offset": {"kafka_offset": 10}},
+        {"partition": {"kafka_topic": topic, "kafka_partition": 1}, "offset": {"kafka_offset": 10}},
+    ]});
+    wait_until_ok(DEFAULT_TIMEOUT, "both partitions committed", || {
+        let (_, offsets) = workers[0].rest.get(&format!("/connectors/{name}/offsets"));
+        let mut got = offsets.clone();
+        if let Some(list) = got["offsets"].as_array_mut() {
+            list.sort_by_key(|o| o["partition"]["kafka_partition"].as_i64());
+        }
+        (got == expected).then_some(()).ok_or(offsets.to_string())
+    });
 }
