@@ -2,7 +2,7 @@
 //! tasks through the Connect group protocol; configs live on the config topic, statuses on the
 //! status topic, source offsets on the offsets topic.
 //!
-//! First cut — known differences from Kafka Connect (see also the crate README/report):
+//! First cut — known differences from Kafka Connect:
 //! - Leader-only REST writes (create/update/patch/delete, stop, restart, offsets) are forwarded
 //!   by the herder itself to the leader's URL once the current round has settled, not by the
 //!   REST layer with `?forward=true|false` (so a worker that wrongly believes another leads
@@ -19,6 +19,10 @@
 //!   support are not implemented.
 //! - Statuses reach the status topic from a publisher that copies changes of this worker's
 //!   local status view every 250 ms, not synchronously with the state change.
+//! - A worker that cannot catch up with the assignment's config offset within
+//!   `worker.sync.timeout.ms` rejoins at once (Connect leaves for `worker.unsync.backoff.ms`).
+//! - Forwarded and owner-bound requests use `http://` (the advertised `host:port`); the
+//!   standalone-only automatic restart extension (`ferry.auto.restart.enable`) is not applied.
 
 mod forward;
 mod rebalance;
