@@ -83,4 +83,6 @@ pub fn sink_consumer_defaults(settings: &mut Props, group_id: &str, client_id: &
     // A subscribed topic that does not exist yet (a source creating it later) is noticed within
     // seconds instead of librdkafka's 5 minute metadata refresh.
     default_setting(settings, "topic.metadata.refresh.interval.ms", "5000");
+    // Statistics feed the consumer lag metric (a JSON document every 5 s, parsed off the data path).
+    default_setting(settings, "statistics.interval.ms", "5000");
 }

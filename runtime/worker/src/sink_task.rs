@@ -60,7 +60,22 @@ struct SinkConsumerContext {
     handle: Handle,
 }
 
-impl ClientContext for SinkConsumerContext {}
+impl ClientContext for SinkConsumerContext {
+    /// librdkafka's periodic statistics (`statistics.interval.ms`) carry each partition's lag:
+    /// read it there rather than asking the broker for watermarks on the commit path.
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let lag: i64 = statistics
+            .topics
+            .values()
+            .flat_map(|t| t.partitions.values())
+            .filter(|p| p.partition >= 0 && p.consumer_lag >= 0)
+            .map(|p| p.consumer_lag)
+            .sum();
+        if let Ok(s) = self.shared.try_lock() {
+            s.metrics.consumer_lag.store(lag, Ordering::Relaxed);
+        }
+    }
+}
 
 fn partitions_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
     tpl.elements()
@@ -102,19 +117,6 @@ impl SinkShared {
         }
         let started = Instant::now();
         let to_commit = handle.block_on(self.task.pre_commit(&offsets))?;
-        if matches!(mode, CommitMode::Async) {
-            // Lag for the metrics: one watermark request per partition per commit interval.
-            let lag: i64 = offsets
-                .iter()
-                .filter_map(|(tp, pos)| {
-                    consumer
-                        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_millis(500))
-                        .ok()
-                        .map(|(_, high)| (high - pos).max(0))
-                })
-                .sum();
-            self.metrics.consumer_lag.store(lag, Ordering::Relaxed);
-        }
         let changed: TopicPartitionOffsets = to_commit
             .into_iter()
             .filter(|(tp, o)| self.committed.get(tp) != Some(o))
