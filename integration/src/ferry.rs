@@ -220,21 +220,25 @@ impl Ferry {
     /// the status, if anything is FAILED.
     pub fn wait_connector_running(&self, name: &str) -> Value {
         let path = format!("/connectors/{name}/status");
-        wait_until_ok(DEFAULT_TIMEOUT, &format!("connector {name} RUNNING"), || {
-            let (code, status) = self.rest.get(&path);
-            let states: Vec<&str> = std::iter::once(&status["connector"])
-                .chain(status["tasks"].as_array().into_iter().flatten())
-                .filter_map(|s| s["state"].as_str())
-                .collect();
-            if states.contains(&"FAILED") {
-                panic!("connector {name} FAILED: {status}");
-            }
-            if code == 200 && states.len() > 1 && states.iter().all(|s| *s == "RUNNING") {
-                Ok(status)
-            } else {
-                Err(format!("HTTP {code}: {status}"))
-            }
-        })
+        wait_until_ok(
+            DEFAULT_TIMEOUT,
+            &format!("connector {name} RUNNING"),
+            || {
+                let (code, status) = self.rest.get(&path);
+                let states: Vec<&str> = std::iter::once(&status["connector"])
+                    .chain(status["tasks"].as_array().into_iter().flatten())
+                    .filter_map(|s| s["state"].as_str())
+                    .collect();
+                if states.contains(&"FAILED") {
+                    panic!("connector {name} FAILED: {status}");
+                }
+                if code == 200 && states.len() > 1 && states.iter().all(|s| *s == "RUNNING") {
+                    Ok(status)
+                } else {
+                    Err(format!("HTTP {code}: {status}"))
+                }
+            },
+        )
     }
 
     /// Waits for the process to exit by itself and returns its status.

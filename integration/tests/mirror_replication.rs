@@ -95,16 +95,18 @@ fn records(n: usize, partitions: i32) -> Vec<Record> {
         .collect()
 }
 
-/// What must be identical between a record and its replica.
-fn content(
-    r: &ferry_integration::ConsumedRecord,
-) -> (
+/// What must be identical between a record and its replica: partition, timestamp, key, value,
+/// headers.
+type Content = (
     i32,
     Option<i64>,
     Option<Vec<u8>>,
     Option<Vec<u8>>,
     Vec<(String, Option<Vec<u8>>)>,
-) {
+);
+
+/// What must be identical between a record and its replica.
+fn content(r: &ferry_integration::ConsumedRecord) -> Content {
     (
         r.partition,
         r.timestamp.to_millis(),

@@ -16,7 +16,10 @@ use ferry_converters::json::JsonConverter;
 use ferry_transforms::{BuiltinRegistry, TransformChain};
 
 fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn main() {
@@ -47,23 +50,35 @@ fn main() {
         ConnectRecord::new("orders-raw", Some(schema.clone()), Value::from(value))
     };
 
-    let only = std::env::var("FERRY_BENCH_TRANSFORMS").unwrap_or_else(|_| "insert,replace,route".into());
+    let only =
+        std::env::var("FERRY_BENCH_TRANSFORMS").unwrap_or_else(|_| "insert,replace,route".into());
     let config = props(&[
         ("transforms", only.as_str()),
-        ("transforms.insert.type", "org.apache.kafka.connect.transforms.InsertField$Value"),
+        (
+            "transforms.insert.type",
+            "org.apache.kafka.connect.transforms.InsertField$Value",
+        ),
         ("transforms.insert.static.field", "pipeline"),
         ("transforms.insert.static.value", "ferry"),
-        ("transforms.replace.type", "org.apache.kafka.connect.transforms.ReplaceField$Value"),
+        (
+            "transforms.replace.type",
+            "org.apache.kafka.connect.transforms.ReplaceField$Value",
+        ),
         ("transforms.replace.exclude", "debug"),
         ("transforms.replace.renames", "id:order_id"),
-        ("transforms.route.type", "org.apache.kafka.connect.transforms.RegexRouter"),
+        (
+            "transforms.route.type",
+            "org.apache.kafka.connect.transforms.RegexRouter",
+        ),
         ("transforms.route.regex", "(.*)-raw"),
         ("transforms.route.replacement", "$1-clean"),
     ]);
     let registry = BuiltinRegistry::default();
     let mut chain = TransformChain::from_config(&config, &registry).expect("chain config");
     let mut converter = JsonConverter::new();
-    converter.configure(&Props::new(), false).expect("converter config");
+    converter
+        .configure(&Props::new(), false)
+        .expect("converter config");
 
     // Inputs are built outside the timed loops, so both loops time the same work but the chain.
     let inputs: Vec<ConnectRecord> = (0..records).map(make).collect();
@@ -73,7 +88,9 @@ fn main() {
     let plain_inputs = inputs.clone();
     let start = Instant::now();
     for r in plain_inputs {
-        let out = converter.from_connect(&r.topic, &mut headers, r.value_schema.as_ref(), &r.value).unwrap();
+        let out = converter
+            .from_connect(&r.topic, &mut headers, r.value_schema.as_ref(), &r.value)
+            .unwrap();
         bytes += out.map_or(0, |b| b.len());
     }
     let plain = start.elapsed();
@@ -82,7 +99,9 @@ fn main() {
     let mut last_topic = String::new();
     for r in inputs {
         let t = chain.apply(r).unwrap().expect("not filtered");
-        let out = converter.from_connect(&t.topic, &mut headers, t.value_schema.as_ref(), &t.value).unwrap();
+        let out = converter
+            .from_connect(&t.topic, &mut headers, t.value_schema.as_ref(), &t.value)
+            .unwrap();
         bytes += out.map_or(0, |b| b.len());
         last_topic = t.topic;
     }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 pub(crate) const USAGE: &str = "\
 Usage:
   ferry standalone <worker.properties> [<connector.properties|connector.json> ...]
+  ferry distributed <worker.properties>                 a worker of a distributed cluster
   ferry mirror <mm2.properties> [--clusters A B ...]   MirrorMaker 2 dedicated mode
   ferry plugins          list bundled connectors, converters, transforms and predicates
   ferry --version

@@ -8,8 +8,8 @@ use ferry_api::{
 };
 
 use crate::util::{
-    build_struct, into_map, take_field_values, into_struct, map_put, push_field,
-    replace_null_with_default_key, struct_basics, Part, SchemaCache, REPLACE_NULL_WITH_DEFAULT,
+    build_struct, into_map, into_struct, map_put, push_field, replace_null_with_default_key,
+    struct_basics, take_field_values, Part, SchemaCache, REPLACE_NULL_WITH_DEFAULT,
 };
 
 const PURPOSE: &str = "field insertion";
