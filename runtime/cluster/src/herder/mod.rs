@@ -28,13 +28,14 @@ mod forward;
 mod rebalance;
 mod work;
 
+use ferry_worker::herder::connector_context::{ConnectorRequest, HerderConnectorContext};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ferry_api::{ConnectError, ConnectorContext, ConnectorType, Props};
+use ferry_api::{ConnectError, ConnectorType, Props};
 use ferry_worker::config_providers::ConfigProviders;
 use ferry_worker::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
 use ferry_worker::herder::standalone::{json_to_source_map, redacted_props, source_map_to_json};
@@ -64,32 +65,6 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long opening an internal topic may take.
 const STORE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// What a connector asks of the herder from its own threads.
-#[derive(Debug)]
-enum ConnectorRequest {
-    Reconfigure(String),
-    Fail(String, ConnectError),
-}
-
-#[derive(Debug)]
-struct HerderConnectorContext {
-    name: String,
-    tx: mpsc::UnboundedSender<ConnectorRequest>,
-}
-
-impl ConnectorContext for HerderConnectorContext {
-    fn request_task_reconfiguration(&self) {
-        let _ = self
-            .tx
-            .send(ConnectorRequest::Reconfigure(self.name.clone()));
-    }
-    fn raise_error(&self, error: ConnectError) {
-        let _ = self
-            .tx
-            .send(ConnectorRequest::Fail(self.name.clone(), error));
-    }
-}
 
 /// A worker of a Connect cluster.
 pub struct DistributedHerder {

@@ -1,6 +1,7 @@
 //! The herder owns connector and task lifecycle. The REST layer talks only to the [`Herder`] trait,
 //! so standalone and distributed modes share one REST implementation.
 
+pub mod connector_context;
 pub mod entities;
 pub mod standalone;
 

@@ -4,6 +4,7 @@
 //!
 //! All lifecycle operations are serialised by one async mutex over [`HerderState`].
 
+use super::connector_context::{ConnectorRequest, HerderConnectorContext};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,32 +38,6 @@ pub fn redacted_props(props: &Props) -> String {
         })
         .collect();
     format!("{{{}}}", shown.join(", "))
-}
-
-/// What a connector asks of the herder from its own threads.
-#[derive(Debug)]
-enum ConnectorRequest {
-    Reconfigure(String),
-    Fail(String, ConnectError),
-}
-
-#[derive(Debug)]
-struct HerderConnectorContext {
-    name: String,
-    tx: mpsc::UnboundedSender<ConnectorRequest>,
-}
-
-impl ConnectorContext for HerderConnectorContext {
-    fn request_task_reconfiguration(&self) {
-        let _ = self
-            .tx
-            .send(ConnectorRequest::Reconfigure(self.name.clone()));
-    }
-    fn raise_error(&self, error: ConnectError) {
-        let _ = self
-            .tx
-            .send(ConnectorRequest::Fail(self.name.clone(), error));
-    }
 }
 
 struct ConnectorEntry {
