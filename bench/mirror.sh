@@ -86,6 +86,7 @@ replication.factor = 1
 checkpoints.topic.replication.factor = 1
 heartbeats.topic.replication.factor = 1
 offset-syncs.topic.replication.factor = 1
+offset.storage.replication.factor = 1
 sync.topic.configs.enabled = false
 PROPS
 "$BIN/watermarks" --bootstrap "$B" --topic "A.$TOPIC" --wait-for "$RECORDS" --size "$SIZE" \

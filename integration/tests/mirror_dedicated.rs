@@ -55,6 +55,9 @@ impl Mirror {
             ("checkpoints.topic.replication.factor", "1"),
             ("heartbeats.topic.replication.factor", "1"),
             ("offset-syncs.topic.replication.factor", "1"),
+            // The flows' worker topics (mm2-offsets.<alias>.internal) on a one-broker cluster.
+            ("offset.storage.replication.factor", "1"),
+            ("offset.storage.partitions", "2"),
             ("refresh.topics.interval.seconds", "1"),
             ("refresh.groups.interval.seconds", "1"),
             ("sync.topic.configs.enabled", "false"),

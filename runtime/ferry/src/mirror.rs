@@ -3,19 +3,21 @@
 //! clusters as target runs in this process: a herder per flow, on the target cluster, running the
 //! MirrorSource, MirrorCheckpoint and MirrorHeartbeat connectors that `mm2.properties` describes.
 //!
-//! Offsets of each flow are kept in a local offsets file next to `mm2.properties`
-//! (`mm2-offsets.<source>-<target>.offsets`) until distributed mode brings the Kafka-backed
-//! `mm2-offsets.<source>.internal` store. There is no REST listener, as in MirrorMaker.
+//! Offsets of each flow are kept in `mm2-offsets.<source>.internal` on the target cluster (created
+//! compacted with `offset.storage.partitions` / `offset.storage.replication.factor`, defaults 25 and
+//! 3 as in MirrorMaker 2), so a flow resumes from offsets MirrorMaker 2 wrote. There is no REST
+//! listener, as in MirrorMaker.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 use ferry_worker::herder::standalone::StandaloneHerder;
-use ferry_worker::offset_store::FileOffsetStore;
+use ferry_worker::offset_store::OffsetBackingStore;
 use ferry_worker::properties::load_properties;
 use ferry_worker::status::StatusStore;
 use ferry_worker::task_context::WorkerContext;
+use ferry_worker::worker_config::ClientRole;
 use ferry_worker::worker_config::WorkerConfig;
 
 use crate::registry::bundled_plugins;
@@ -35,13 +37,16 @@ pub(crate) async fn run(mm2_file: &Path, clusters: Option<&[String]>) -> anyhow:
     let mut herders = Vec::new();
     for flow in flows {
         let mut worker = flow.worker.clone();
-        let offsets = dir.join(format!(
-            "mm2-offsets.{}-{}.offsets",
-            flow.source, flow.target
-        ));
+        // The standalone herder's keys need files; the offsets themselves live in the flow's
+        // `mm2-offsets.<source>.internal` topic on the target cluster, as in MirrorMaker 2.
+        let base = dir.join(format!(".mm2-{}-{}", flow.source, flow.target));
         worker.insert(
             "offset.storage.file.filename".into(),
-            offsets.display().to_string(),
+            format!("{}.unused-offsets", base.display()),
+        );
+        worker.insert(
+            "ferry.connectors.storage.file".into(),
+            format!("{}.connectors.json", base.display()),
         );
         worker
             .entry("offset.flush.interval.ms".into())
@@ -51,10 +56,11 @@ pub(crate) async fn run(mm2_file: &Path, clusters: Option<&[String]>) -> anyhow:
                 .with_context(|| format!("flow {}->{}", flow.source, flow.target))?,
         );
         let worker_id = format!("{}->{}", flow.source, flow.target);
+        let offsets = open_offsets_topic(&config, &worker).await?;
         let ctx = WorkerContext {
             config,
             plugins: plugins.clone(),
-            offsets: Arc::new(FileOffsetStore::open(&offsets)?),
+            offsets,
             status: Arc::new(StatusStore::new(worker_id.clone())),
             metrics: Arc::default(),
         };
@@ -79,4 +85,37 @@ pub(crate) async fn run(mm2_file: &Path, clusters: Option<&[String]>) -> anyhow:
         h.shutdown().await;
     }
     Ok(())
+}
+
+/// Opens the flow's offsets topic (`offset.storage.topic` of its worker config) on the target.
+async fn open_offsets_topic(
+    config: &WorkerConfig,
+    worker: &ferry_api::Props,
+) -> anyhow::Result<Arc<dyn OffsetBackingStore>> {
+    let client = config.client_settings(ClientRole::Admin, &ferry_api::Props::new())?;
+    let topic = worker
+        .get("offset.storage.topic")
+        .cloned()
+        .context("the flow has no offset.storage.topic")?;
+    let number = |key: &str, default: i64| -> anyhow::Result<i64> {
+        worker.get(key).map_or(Ok(default), |v| {
+            v.trim()
+                .parse()
+                .with_context(|| format!("Invalid value {v} for configuration {key}: Not a number"))
+        })
+    };
+    let partitions = number("offset.storage.partitions", 25)? as i32;
+    let replication = number("offset.storage.replication.factor", 3)? as i16;
+    let store = tokio::task::spawn_blocking(move || {
+        ferry_cluster::store::offsets::KafkaOffsetStore::open(
+            &client,
+            &topic,
+            partitions,
+            replication,
+            &ferry_api::Props::new(),
+            std::time::Duration::from_secs(30),
+        )
+    })
+    .await??;
+    Ok(Arc::new(store))
 }
