@@ -38,7 +38,7 @@ use async_trait::async_trait;
 use ferry_api::{ConnectError, ConnectorType, Props};
 use ferry_worker::config_providers::ConfigProviders;
 use ferry_worker::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
-use ferry_worker::herder::standalone::{json_to_source_map, redacted_props, source_map_to_json};
+use ferry_worker::herder::standalone::{offset_writes, redacted_props, source_map_to_json};
 use ferry_worker::herder::*;
 use ferry_worker::offset_store::OffsetWrite;
 use ferry_worker::plugins::Plugins;
@@ -835,17 +835,8 @@ impl Herder for DistributedHerder {
         let (_, config) = self.require_stopped(name).await?;
         match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
             ConnectorType::Source => {
-                let mut writes: Vec<OffsetWrite> = Vec::new();
-                for o in &offsets.offsets {
-                    let partition = json_to_source_map(&o.partition, "partition")?;
-                    let offset = o
-                        .offset
-                        .as_ref()
-                        .map(|m| json_to_source_map(m, "offset"))
-                        .transpose()?;
-                    writes.push((partition, offset));
-                }
-                self.write_source_offsets(name, writes).await?;
+                self.write_source_offsets(name, offset_writes(&offsets)?)
+                    .await?;
             }
             ConnectorType::Sink => self.sink_offsets.alter(name, &offsets).await?,
         }

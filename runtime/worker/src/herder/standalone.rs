@@ -598,6 +598,23 @@ pub fn json_to_source_map(
 }
 
 /// A source map as the REST offsets JSON.
+/// The offset writes a `PATCH /connectors/{c}/offsets` body asks for (`"offset": null` deletes).
+pub fn offset_writes(offsets: &ConnectorOffsets) -> HerderResult<Vec<OffsetWrite>> {
+    offsets
+        .offsets
+        .iter()
+        .map(|o| {
+            let partition = json_to_source_map(&o.partition, "partition")?;
+            let offset = o
+                .offset
+                .as_ref()
+                .map(|m| json_to_source_map(m, "offset"))
+                .transpose()?;
+            Ok((partition, offset))
+        })
+        .collect()
+}
+
 pub fn source_map_to_json(map: &SourceMap) -> serde_json::Map<String, serde_json::Value> {
     map.iter()
         .map(|(k, v)| {
@@ -943,17 +960,8 @@ impl Herder for StandaloneHerder {
         Self::require_stopped(entry)?;
         match entry.plugin.connector_type() {
             ConnectorType::Source => {
-                let mut writes: Vec<OffsetWrite> = Vec::new();
-                for o in &offsets.offsets {
-                    let partition = json_to_source_map(&o.partition, "partition")?;
-                    let offset = o
-                        .offset
-                        .as_ref()
-                        .map(|m| json_to_source_map(m, "offset"))
-                        .transpose()?;
-                    writes.push((partition, offset));
-                }
-                self.write_source_offsets(name, writes).await?;
+                self.write_source_offsets(name, offset_writes(&offsets)?)
+                    .await?;
             }
             ConnectorType::Sink => self.sink_offsets.alter(name, &offsets).await?,
         }
