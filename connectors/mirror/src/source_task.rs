@@ -291,6 +291,9 @@ impl SourceTask for MirrorSourceTask {
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             ("auto.offset.reset", "earliest"),
+            // When the prefetch queue is full librdkafka otherwise waits 1 s before fetching
+            // again, which throttles a fast pipe (see the worker's sink consumer defaults).
+            ("fetch.queue.backoff.ms", "10"),
         ] {
             settings.entry(k.into()).or_insert_with(|| v.into());
         }

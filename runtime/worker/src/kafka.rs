@@ -78,8 +78,12 @@ pub fn sink_consumer_defaults(settings: &mut Props, group_id: &str, client_id: &
     default_setting(settings, "enable.auto.commit", "false");
     default_setting(settings, "enable.auto.offset.store", "false");
     default_setting(settings, "auto.offset.reset", "earliest");
-    // Bounded prefetch: a stalled sink must not let the consumer buffer without limit.
+    // Bounded prefetch: a stalled sink must not let the consumer buffer without limit. Once the
+    // bound is reached librdkafka waits `fetch.queue.backoff.ms` (1 s by default) before fetching
+    // again, which capped sinks at ~16 MB/s: resume within 10 ms instead (measured 44k → 237k
+    // records/s for 650-byte records).
     default_setting(settings, "queued.max.messages.kbytes", "16384");
+    default_setting(settings, "fetch.queue.backoff.ms", "10");
     // A subscribed topic that does not exist yet (a source creating it later) is noticed within
     // seconds instead of librdkafka's 5 minute metadata refresh.
     default_setting(settings, "topic.metadata.refresh.interval.ms", "5000");
