@@ -38,6 +38,9 @@ pub fn consumer_config(bootstrap: &str, group: &str) -> ClientConfig {
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("auto.offset.reset", "earliest")
-        .set("fetch.wait.max.ms", "50");
+        .set("fetch.wait.max.ms", "50")
+        // Ferry's sink consumer defaults, so the baseline uses the same client configuration.
+        .set("queued.max.messages.kbytes", "16384")
+        .set("fetch.queue.backoff.ms", "10");
     config
 }
