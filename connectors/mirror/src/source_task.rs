@@ -65,6 +65,8 @@ struct RecordMapper {
     cluster: String,
     policy: ReplicationPolicy,
     remote_names: HashMap<String, String>,
+    /// Source partition maps per upstream topic-partition, built once and shared by every record.
+    partitions: HashMap<String, HashMap<i32, SourceMap>>,
     bytes_schema: SchemaRef,
 }
 
@@ -83,8 +85,23 @@ impl RecordMapper {
                 headers.add(h.key, Some(self.bytes_schema.clone()), bytes(h.value));
             }
         }
+        let partition_map = match self
+            .partitions
+            .get(topic)
+            .and_then(|ps| ps.get(&msg.partition()))
+        {
+            Some(m) => m.clone(),
+            None => {
+                let m = source_partition(&self.cluster, topic, msg.partition());
+                self.partitions
+                    .entry(topic.to_owned())
+                    .or_default()
+                    .insert(msg.partition(), m.clone());
+                m
+            }
+        };
         SourceRecord {
-            source_partition: source_partition(&self.cluster, topic, msg.partition()),
+            source_partition: partition_map,
             source_offset: source_offset(msg.offset()),
             record: ConnectRecord {
                 topic: self.remote_names[topic].clone(),
@@ -337,6 +354,7 @@ impl SourceTask for MirrorSourceTask {
             cluster: cfg.source_alias.clone(),
             policy: cfg.policy.clone(),
             remote_names: HashMap::new(),
+            partitions: HashMap::new(),
             bytes_schema: Schema::optional_bytes(),
         };
         let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
