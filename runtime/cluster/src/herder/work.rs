@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use ferry_api::{ConnectError, Connector, ConnectorContext, ConnectorType, Props};
+use ferry_api::{ConnectError, Connector, ConnectorContext, Props};
 use ferry_worker::connector_validation::resolve_plugin;
 use ferry_worker::herder::{State, TargetState, TaskId};
 use ferry_worker::task_context::TaskSpec;
@@ -42,13 +42,7 @@ impl LocalWork {
     }
 }
 
-fn connector_state_for(target: TargetState) -> State {
-    match target {
-        TargetState::Started => State::Running,
-        TargetState::Paused => State::Paused,
-        TargetState::Stopped => State::Stopped,
-    }
-}
+use ferry_worker::herder::lifecycle::{connector_state_for, generate_task_configs};
 
 impl DistributedHerder {
     /// Starts the Connector instance `name` here (its owner) and, unless STOPPED, generates its
@@ -99,14 +93,13 @@ impl DistributedHerder {
         }
         .await;
         match started {
-            Ok((plugin, instance)) => {
+            Ok((_, instance)) => {
                 self.ctx
                     .status
                     .put_connector(name, connector_state_for(target), None);
                 owned.instance = Some(instance);
                 work.connectors.insert(name.to_owned(), owned);
-                self.write_task_configs(work, name, plugin.connector_type(), config)
-                    .await;
+                self.write_task_configs(work, name, config).await;
             }
             Err(e) => {
                 tracing::error!(connector = %name, "connector failed to start: {}", e.trace());
@@ -123,7 +116,6 @@ impl DistributedHerder {
         &self,
         work: &mut LocalWork,
         name: &str,
-        connector_type: ConnectorType,
         config: &ClusterConfigState,
     ) {
         let Some(owned) = work.connectors.get_mut(name) else {
@@ -133,35 +125,9 @@ impl DistributedHerder {
             return;
         };
         let generated = async {
-            let max: usize = owned
-                .config
-                .get("tasks.max")
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(1);
-            let mut configs = instance.task_configs(max).await?;
-            let enforce = owned
-                .config
-                .get("tasks.max.enforce")
-                .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
-            if configs.len() > max && enforce {
-                return Err(ConnectError::config(format!(
-                    "The connector has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create.",
-                    configs.len()
-                )));
-            }
             let plugin = resolve_plugin(&self.ctx.plugins, &owned.config)
                 .map_err(|e| ConnectError::config(e.to_string()))?;
-            for c in &mut configs {
-                c.insert("task.class".into(), plugin.task_class.into());
-                if connector_type == ConnectorType::Sink {
-                    for k in ["topics", "topics.regex"] {
-                        if let Some(v) = owned.config.get(k) {
-                            c.insert(k.into(), v.clone());
-                        }
-                    }
-                }
-            }
-            Ok(configs)
+            generate_task_configs(instance.as_mut(), plugin, &owned.config).await
         }
         .await;
         let configs = match generated {
@@ -368,12 +334,8 @@ impl DistributedHerder {
     ) {
         match request {
             ConnectorRequest::Reconfigure(name) => {
-                let Some(raw) = config.connector_config(&name) else {
-                    return;
-                };
-                if let Ok(plugin) = resolve_plugin(&self.ctx.plugins, raw) {
-                    let t = plugin.connector_type();
-                    self.write_task_configs(work, &name, t, config).await;
+                if config.connector_config(&name).is_some() {
+                    self.write_task_configs(work, &name, config).await;
                 }
             }
             ConnectorRequest::Fail(name, e) => {

@@ -3,6 +3,7 @@
 
 pub mod connector_context;
 pub mod entities;
+pub mod lifecycle;
 pub mod standalone;
 
 use std::collections::BTreeMap;

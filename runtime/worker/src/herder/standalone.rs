@@ -336,14 +336,6 @@ impl StandaloneHerder {
         }
     }
 
-    fn connector_state_for(target: TargetState) -> State {
-        match target {
-            TargetState::Started => State::Running,
-            TargetState::Paused => State::Paused,
-            TargetState::Stopped => State::Stopped,
-        }
-    }
-
     /// Starts the connector instance and (unless STOPPED) its tasks.
     async fn start_connector(&self, name: &str, entry: &mut ConnectorEntry) {
         let mut instance = (entry.plugin.new_connector)();
@@ -371,9 +363,11 @@ impl StandaloneHerder {
                 .put_connector(name, State::Failed, Some(e.trace()));
             return;
         }
-        self.ctx
-            .status
-            .put_connector(name, Self::connector_state_for(entry.target), None);
+        self.ctx.status.put_connector(
+            name,
+            super::lifecycle::connector_state_for(entry.target),
+            None,
+        );
         entry.instance = Some(instance);
         self.start_tasks(name, entry).await;
     }
@@ -422,33 +416,8 @@ impl StandaloneHerder {
         let Some(instance) = entry.instance.as_mut() else {
             return Ok(Vec::new());
         };
-        let max: usize = entry
-            .config
-            .get("tasks.max")
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(1);
-        let mut configs = instance.task_configs(max).await?;
-        let enforce = entry
-            .config
-            .get("tasks.max.enforce")
-            .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
-        if configs.len() > max && enforce {
-            return Err(ConnectError::config(format!(
-                "The connector has generated {} tasks, which is greater than {max}, the maximum number of tasks it is configured to create.",
-                configs.len()
-            )));
-        }
-        for c in &mut configs {
-            c.insert("task.class".into(), entry.plugin.task_class.into());
-            if entry.plugin.connector_type() == ConnectorType::Sink {
-                for k in ["topics", "topics.regex"] {
-                    if let Some(v) = entry.config.get(k) {
-                        c.insert(k.into(), v.clone());
-                    }
-                }
-            }
-        }
-        Ok(configs)
+        super::lifecycle::generate_task_configs(instance.as_mut(), &entry.plugin, &entry.config)
+            .await
     }
 
     async fn stop_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
@@ -829,7 +798,7 @@ impl Herder for StandaloneHerder {
                     Ok(()) => {
                         self.ctx.status.put_connector(
                             name,
-                            Self::connector_state_for(entry.target),
+                            super::lifecycle::connector_state_for(entry.target),
                             None,
                         );
                         let had_no_tasks = entry.tasks.is_empty();
@@ -896,9 +865,11 @@ impl Herder for StandaloneHerder {
                     .connector(name)
                     .is_some_and(|s| s.state == State::Failed);
                 if !failed {
-                    self.ctx
-                        .status
-                        .put_connector(name, Self::connector_state_for(t), None);
+                    self.ctx.status.put_connector(
+                        name,
+                        super::lifecycle::connector_state_for(t),
+                        None,
+                    );
                 }
             }
         }
