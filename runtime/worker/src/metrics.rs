@@ -81,8 +81,99 @@ impl Default for Metrics {
     }
 }
 
-/// A counter's name, help text and how to read it.
-type Counter = (&'static str, &'static str, fn(&TaskMetrics) -> u64);
+/// A per-task metric: name, Prometheus type, help text and how to read it.
+type PerTask = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&TaskMetrics) -> f64,
+);
+
+fn count(v: &AtomicU64) -> f64 {
+    v.load(Ordering::Relaxed) as f64
+}
+
+/// Every per-task metric, in exposition order.
+const PER_TASK: [PerTask; 13] = [
+    (
+        "ferry_task_records_read_total",
+        "counter",
+        "Records read from the source system (source tasks) or from Kafka (sink tasks).",
+        |m| count(&m.records_read),
+    ),
+    (
+        "ferry_task_records_written_total",
+        "counter",
+        "Records sent to Kafka (source tasks) or handed to put (sink tasks).",
+        |m| count(&m.records_written),
+    ),
+    (
+        "ferry_task_records_filtered_total",
+        "counter",
+        "Records dropped by transforms or predicates.",
+        |m| count(&m.records_filtered),
+    ),
+    (
+        "ferry_task_records_errored_total",
+        "counter",
+        "Records that failed conversion or transformation.",
+        |m| count(&m.records_errored),
+    ),
+    (
+        "ferry_task_dlq_records_total",
+        "counter",
+        "Records written to the dead letter queue.",
+        |m| count(&m.records_dlq),
+    ),
+    (
+        "ferry_task_batches_total",
+        "counter",
+        "Batches processed.",
+        |m| count(&m.batches),
+    ),
+    (
+        "ferry_task_batch_records_total",
+        "counter",
+        "Sum of batch sizes; divide by ferry_task_batches_total for the mean.",
+        |m| count(&m.batch_records),
+    ),
+    (
+        "ferry_task_offset_commits_total",
+        "counter",
+        "Successful offset commits.",
+        |m| count(&m.commits_ok),
+    ),
+    (
+        "ferry_task_offset_commit_failures_total",
+        "counter",
+        "Failed offset commits.",
+        |m| count(&m.commits_failed),
+    ),
+    (
+        "ferry_task_offset_commit_seconds_total",
+        "counter",
+        "Time spent committing offsets.",
+        |m| count(&m.commit_micros) / 1e6,
+    ),
+    (
+        "ferry_task_auto_restarts_total",
+        "counter",
+        "Automatic restarts of the failed task (Ferry extension).",
+        |m| count(&m.auto_restarts),
+    ),
+    (
+        "ferry_task_batch_max_records",
+        "gauge",
+        "Largest batch seen.",
+        |m| count(&m.batch_max),
+    ),
+    (
+        "ferry_sink_consumer_lag_records",
+        "gauge",
+        "Records between the committed position and the end of the assigned partitions.",
+        |m| m.consumer_lag.load(Ordering::Relaxed) as f64,
+    ),
+];
 
 const STATES: [State; 6] = [
     State::Unassigned,
@@ -121,75 +212,8 @@ impl Metrics {
     pub fn render(&self, status: &StatusStore, connectors: &[(String, &'static str)]) -> String {
         let mut out = String::with_capacity(4096);
         let tasks = self.tasks.lock().unwrap().clone();
-        let counters: [Counter; 11] = [
-            (
-                "ferry_task_records_read_total",
-                "Records read from the source system (source tasks) or from Kafka (sink tasks).",
-                |m| m.records_read.load(Ordering::Relaxed),
-            ),
-            (
-                "ferry_task_records_written_total",
-                "Records sent to Kafka (source tasks) or handed to put (sink tasks).",
-                |m| m.records_written.load(Ordering::Relaxed),
-            ),
-            (
-                "ferry_task_records_filtered_total",
-                "Records dropped by transforms or predicates.",
-                |m| m.records_filtered.load(Ordering::Relaxed),
-            ),
-            (
-                "ferry_task_records_errored_total",
-                "Records that failed conversion or transformation.",
-                |m| m.records_errored.load(Ordering::Relaxed),
-            ),
-            (
-                "ferry_task_dlq_records_total",
-                "Records written to the dead letter queue.",
-                |m| m.records_dlq.load(Ordering::Relaxed),
-            ),
-            ("ferry_task_batches_total", "Batches processed.", |m| {
-                m.batches.load(Ordering::Relaxed)
-            }),
-            (
-                "ferry_task_batch_records_total",
-                "Sum of batch sizes; divide by ferry_task_batches_total for the mean.",
-                |m| m.batch_records.load(Ordering::Relaxed),
-            ),
-            (
-                "ferry_task_offset_commits_total",
-                "Successful offset commits.",
-                |m| m.commits_ok.load(Ordering::Relaxed),
-            ),
-            (
-                "ferry_task_offset_commit_failures_total",
-                "Failed offset commits.",
-                |m| m.commits_failed.load(Ordering::Relaxed),
-            ),
-            ("ferry_task_offset_commit_seconds_total", "", |_| 0),
-            (
-                "ferry_task_auto_restarts_total",
-                "Automatic restarts of the failed task (Ferry extension).",
-                |m| m.auto_restarts.load(Ordering::Relaxed),
-            ),
-        ];
-        for (name, help, get) in counters {
-            if name == "ferry_task_offset_commit_seconds_total" {
-                let _ = writeln!(
-                    out,
-                    "# HELP {name} Time spent committing offsets.\n# TYPE {name} counter"
-                );
-                for (id, m) in &tasks {
-                    let secs = m.commit_micros.load(Ordering::Relaxed) as f64 / 1e6;
-                    let _ = writeln!(
-                        out,
-                        "{name}{{connector=\"{}\",task=\"{}\"}} {secs}",
-                        escape(&id.connector),
-                        id.task
-                    );
-                }
-                continue;
-            }
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+        for (name, kind, help, get) in PER_TASK {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
             for (id, m) in &tasks {
                 let _ = writeln!(
                     out,
@@ -203,34 +227,6 @@ impl Metrics {
         let gauge = |out: &mut String, name: &str, help: &str| {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
         };
-        gauge(
-            &mut out,
-            "ferry_task_batch_max_records",
-            "Largest batch seen.",
-        );
-        for (id, m) in &tasks {
-            let _ = writeln!(
-                out,
-                "ferry_task_batch_max_records{{connector=\"{}\",task=\"{}\"}} {}",
-                escape(&id.connector),
-                id.task,
-                m.batch_max.load(Ordering::Relaxed)
-            );
-        }
-        gauge(
-            &mut out,
-            "ferry_sink_consumer_lag_records",
-            "Records between the committed position and the end of the assigned partitions.",
-        );
-        for (id, m) in &tasks {
-            let _ = writeln!(
-                out,
-                "ferry_sink_consumer_lag_records{{connector=\"{}\",task=\"{}\"}} {}",
-                escape(&id.connector),
-                id.task,
-                m.consumer_lag.load(Ordering::Relaxed)
-            );
-        }
         gauge(
             &mut out,
             "ferry_task_state",
