@@ -9,4 +9,5 @@
 pub mod config;
 pub mod group;
 pub mod herder;
+pub mod signature;
 pub mod store;
