@@ -1122,3 +1122,157 @@ async fn sink_update_mode_changes_existing_rows_only() {
         );
     }
 }
+
+/// Loads `zone` into MariaDB's time zone tables when the server lacks it: a fresh
+/// `mariadb-install-db` has none, and `SET time_zone = 'Europe/Paris'` needs them.
+async fn ensure_mysql_zone(b: &Backend, zone: &str) {
+    let mut db = b.db().await;
+    let rows = db
+        .query(
+            "SELECT CAST(COUNT(*) AS SIGNED) FROM mysql.time_zone_name WHERE name = ?",
+            &[Cell::Text(zone.into())],
+        )
+        .await
+        .unwrap();
+    if matches!(rows[0][0], Cell::Int(n) if n > 0) {
+        return;
+    }
+    let out = std::process::Command::new("mariadb-tzinfo-to-sql")
+        .arg(format!("/usr/share/zoneinfo/{zone}"))
+        .arg(zone)
+        .output()
+        .expect("mariadb-tzinfo-to-sql (package mariadb-server) loads MariaDB's zone tables");
+    assert!(out.status.success(), "{out:?}");
+    db.simple("USE mysql").await.unwrap();
+    db.simple(&String::from_utf8(out.stdout).unwrap())
+        .await
+        .unwrap();
+}
+
+/// `db.timezone=Europe/Paris`: zone-less timestamps around both 2024 DST changes are read as the
+/// instants `java.time` gives them (a skipped wall time moves forward, a repeated one is its first
+/// occurrence), the offsets store those instants, and the sink writes them back as Paris wall time.
+#[tokio::test]
+async fn db_timezone_names_follow_daylight_saving_time() {
+    // (Paris wall clock, UTC epoch ms, wall clock the sink writes back)
+    let rows = [
+        (
+            "2024-03-31 01:30:00.250",
+            1_711_845_000_250_i64,
+            "2024-03-31 01:30:00.250000",
+        ),
+        // 02:30 does not exist that night: 01:30 UTC, written back as 03:30.
+        (
+            "2024-03-31 02:30:00",
+            1_711_848_600_000,
+            "2024-03-31 03:30:00.000000",
+        ),
+        (
+            "2024-07-14 12:00:00",
+            1_720_951_200_000,
+            "2024-07-14 12:00:00.000000",
+        ),
+        // 02:30 happens twice that night: the first, summer-time one.
+        (
+            "2024-10-27 02:30:00",
+            1_729_989_000_000,
+            "2024-10-27 02:30:00.000000",
+        ),
+        (
+            "2024-10-27 03:30:00",
+            1_729_996_200_000,
+            "2024-10-27 03:30:00.000000",
+        ),
+    ];
+    for b in backends("db_timezone_names_follow_daylight_saving_time") {
+        let (id_col, ts_col, extra) = if b.is_pg() {
+            (
+                "SERIAL PRIMARY KEY",
+                "TIMESTAMP(3)",
+                ", tstz TIMESTAMPTZ(3)",
+            )
+        } else {
+            ensure_mysql_zone(&b, "Europe/Paris").await;
+            ("INT AUTO_INCREMENT PRIMARY KEY", "DATETIME(3)", "")
+        };
+        let values: Vec<String> = rows
+            .iter()
+            .map(|(wall, _, _)| {
+                if b.is_pg() {
+                    // The same instant as an explicit-offset timestamptz, unaffected by the zone.
+                    format!("('{wall}', '2024-10-27 02:30:00+01')")
+                } else {
+                    format!("('{wall}')")
+                }
+            })
+            .collect();
+        let cols = if b.is_pg() { "ts, tstz" } else { "ts" };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_tz".to_owned(),
+            "DROP TABLE IF EXISTS jt_tz_copy".to_owned(),
+            format!("CREATE TABLE jt_tz (id {id_col}, ts {ts_col} NOT NULL{extra})"),
+            format!("INSERT INTO jt_tz ({cols}) VALUES {}", values.join(",")),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut source = start_source(
+            &b.props(&[
+                ("mode", "timestamp+incrementing"),
+                ("table.whitelist", "jt_tz"),
+                ("topic.prefix", ""),
+                ("poll.interval.ms", "50"),
+                ("incrementing.column.name", "id"),
+                ("timestamp.column.name", "ts"),
+                ("db.timezone", "Europe/Paris"),
+            ]),
+            &offsets,
+        )
+        .await;
+        let got = poll_n(&mut source, &offsets, rows.len()).await;
+        source.stop().await.unwrap();
+        let field = |r: &SourceRecord, f: &str| r.record.value.as_struct().unwrap().get(f).cloned();
+        let instants: Vec<Option<Value>> = got.iter().map(|r| field(r, "ts")).collect();
+        let want: Vec<Option<Value>> = rows
+            .iter()
+            .map(|(_, ms, _)| Some(Value::Timestamp(*ms)))
+            .collect();
+        assert_eq!(instants, want, "{:?}", b.kind);
+        if b.is_pg() {
+            assert_eq!(
+                field(&got[0], "tstz"),
+                Some(Value::Timestamp(1_729_992_600_000))
+            );
+        }
+        // The offset is the last row's instant (Confluent's ms + nanos-of-second).
+        let last = &got.last().unwrap().source_offset;
+        assert_eq!(
+            last.get("timestamp"),
+            Some(&ferry_api::OffsetValue::Int(1_729_996_200_000))
+        );
+        assert_eq!(
+            last.get("timestamp_nanos"),
+            Some(&ferry_api::OffsetValue::Int(0))
+        );
+
+        let mut sink = start_sink(&b.props(&[
+            ("auto.create", "true"),
+            ("db.timezone", "Europe/Paris"),
+            ("fields.whitelist", "id,ts"),
+        ]))
+        .await;
+        sink.put(&through_kafka(&got, "jt_tz_copy")).await.unwrap();
+        sink.flush(&Default::default()).await.unwrap();
+        sink.stop().await.unwrap();
+        let text = if b.is_pg() {
+            "to_char(ts, 'YYYY-MM-DD HH24:MI:SS.US')"
+        } else {
+            "DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s.%f')"
+        };
+        let written = b.rows("jt_tz_copy", text).await;
+        let want: Vec<Vec<String>> = rows
+            .iter()
+            .map(|(_, _, back)| vec![format!("text:{back}")])
+            .collect();
+        assert_eq!(written, want, "{:?}", b.kind);
+    }
+}

@@ -1,10 +1,11 @@
-//! Calendar arithmetic and `db.timezone`, without a date-time crate: the drivers hand over
+//! Calendar arithmetic and `db.timezone`: the drivers hand over
 //! civil dates and times (MySQL) or microseconds since 2000-01-01 (PostgreSQL), Connect wants
-//! days, milliseconds and epoch milliseconds, and nothing else is needed.
+//! days, milliseconds and epoch milliseconds; the calendar arithmetic is done here, zone rules come from `jiff`.
 //!
 //! `db.timezone` is the zone in which the database's zone-less `DATETIME`/`TIMESTAMP WITHOUT TIME
-//! ZONE` values are read and written. Only UTC and fixed offsets are supported (no zone database is
-//! bundled); a named zone such as `Europe/Paris` is refused at configuration time.
+//! ZONE` values are read and written: UTC, a fixed offset, or a tz database name such as
+//! `Europe/Paris` whose offset follows daylight saving time (rules from the system's
+//! `/usr/share/zoneinfo`, or `TZDIR`, through `jiff`).
 
 use ferry_api::{ConnectError, Result};
 
@@ -87,68 +88,175 @@ impl Civil {
     }
 }
 
-/// `db.timezone`: a fixed offset from UTC in seconds (east positive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct DbTimeZone {
-    offset_secs: i32,
+/// `db.timezone`: UTC, a fixed offset, or a named zone of the tz database (`Europe/Paris`) whose
+/// offset follows daylight saving time.
+///
+/// Copy, because it is passed by value into every driver conversion: a named zone points at its
+/// interned rules (one per distinct name for the life of the process, see [`intern`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DbTimeZone {
+    /// A fixed offset from UTC in seconds (east positive).
+    Fixed(i32),
+    /// A zone with rules.
+    Named(&'static NamedZone),
+}
+
+impl Default for DbTimeZone {
+    fn default() -> Self {
+        DbTimeZone::UTC
+    }
+}
+
+/// A tz database zone: its configured name and its rules.
+#[derive(Debug)]
+pub(crate) struct NamedZone {
+    name: String,
+    rules: jiff::tz::TimeZone,
+}
+
+impl PartialEq for NamedZone {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+impl Eq for NamedZone {}
+
+/// The interned zone named `name`, loading its rules from the system tz database on first use.
+/// Interning bounds the memory to the zones ever configured (a few hundred names exist at most).
+fn intern(name: &str) -> std::result::Result<&'static NamedZone, String> {
+    static ZONES: std::sync::Mutex<Vec<&'static NamedZone>> = std::sync::Mutex::new(Vec::new());
+    let mut zones = ZONES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(z) = zones.iter().find(|z| z.name == name) {
+        return Ok(z);
+    }
+    let rules = jiff::tz::TimeZone::get(name).map_err(|e| e.to_string())?;
+    let zone: &'static NamedZone = Box::leak(Box::new(NamedZone {
+        name: name.to_owned(),
+        rules,
+    }));
+    zones.push(zone);
+    Ok(zone)
 }
 
 impl DbTimeZone {
     /// UTC.
-    pub(crate) const UTC: DbTimeZone = DbTimeZone { offset_secs: 0 };
+    pub(crate) const UTC: DbTimeZone = DbTimeZone::Fixed(0);
 
-    /// Parses `UTC`, `GMT`, `Z`, `+HH:MM`, `-HHMM`, `UTC+HH:MM`, `GMT-H`.
+    /// Parses what Java's `ZoneId.of` accepts in practice: `UTC`, `GMT`, `Z`, `+HH:MM`, `-HHMM`,
+    /// `UTC+HH:MM`, `GMT-H`, and region names of the tz database (`Europe/Paris`).
     pub(crate) fn parse(s: &str) -> Result<DbTimeZone> {
         let t = s.trim();
-        let bad = || {
+        let bad = |why: &str| {
             ConnectError::config(format!(
-                "Invalid value {t} for configuration db.timezone: only UTC and fixed offsets \
-                 such as +02:00 are supported"
+                "Invalid value {t} for configuration db.timezone: {why}"
             ))
         };
-        let rest = ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Z"]
+        if let Some(fixed) = Self::parse_fixed(t) {
+            return fixed.ok_or_else(|| bad("not a valid offset such as +02:00"));
+        }
+        intern(t).map(DbTimeZone::Named).map_err(|e| {
+            bad(&format!(
+                "not a known time zone ({e}); use a tz database name such as Europe/Paris or an \
+                 offset such as +02:00"
+            ))
+        })
+    }
+
+    /// `Some` when `t` has the form of a UTC offset (valid or not), `None` for a region name.
+    fn parse_fixed(t: &str) -> Option<Option<DbTimeZone>> {
+        let rest = ["UTC", "GMT", "UT", "Z"]
             .iter()
             .find_map(|p| t.strip_prefix(p))
             .unwrap_or(t);
         if rest.is_empty() {
-            return Ok(DbTimeZone::UTC);
+            return Some(Some(DbTimeZone::UTC));
         }
         let (sign, digits) = match rest.as_bytes()[0] {
             b'+' => (1, &rest[1..]),
             b'-' => (-1, &rest[1..]),
-            _ => return Err(bad()),
+            _ => return None,
         };
         let (h, m) = match digits.split_once(':') {
             Some((h, m)) => (h, m),
             None if digits.len() == 4 => digits.split_at(2),
             None => (digits, "0"),
         };
-        let h: i32 = h.parse().map_err(|_| bad())?;
-        let m: i32 = m.parse().map_err(|_| bad())?;
-        if h > 18 || m > 59 {
-            return Err(bad());
-        }
-        Ok(DbTimeZone {
-            offset_secs: sign * (h * 3600 + m * 60),
+        let parsed = (h.parse::<i32>(), m.parse::<i32>());
+        Some(match parsed {
+            (Ok(h), Ok(m)) if h <= 18 && m <= 59 => {
+                Some(DbTimeZone::Fixed(sign * (h * 3600 + m * 60)))
+            }
+            _ => None,
         })
     }
 
-    /// The offset as `+HH:MM`, for session time zone statements.
+    /// The zone for the database session's time zone statement: `+HH:MM`, or the zone's name.
     pub(crate) fn offset_text(self) -> String {
-        let sign = if self.offset_secs < 0 { '-' } else { '+' };
-        let a = self.offset_secs.unsigned_abs();
-        format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
+        match self {
+            DbTimeZone::Fixed(secs) => offset_hh_mm(secs),
+            DbTimeZone::Named(z) => z.name.clone(),
+        }
     }
 
-    /// Wall-clock microseconds in this zone → UTC epoch microseconds.
+    /// The UTC offset in seconds in force at the instant `utc_us` (epoch microseconds).
+    pub(crate) fn offset_at(self, utc_us: i64) -> i32 {
+        match self {
+            DbTimeZone::Fixed(secs) => secs,
+            DbTimeZone::Named(z) => {
+                let end = if utc_us < 0 {
+                    jiff::Timestamp::MIN
+                } else {
+                    jiff::Timestamp::MAX
+                };
+                let ts = jiff::Timestamp::from_microsecond(utc_us).unwrap_or(end);
+                z.rules.to_offset(ts).seconds()
+            }
+        }
+    }
+
+    /// The offset in force at `utc_us` as `+HH:MM`, for literals that carry their own offset.
+    pub(crate) fn offset_text_at(self, utc_us: i64) -> String {
+        offset_hh_mm(self.offset_at(utc_us))
+    }
+
+    /// Wall-clock microseconds in this zone → UTC epoch microseconds. A wall time that a DST
+    /// change skips is read as if the clock had not moved yet (02:30 in a spring-forward gap is
+    /// 03:30 summer time), one that it repeats as its first occurrence: `java.time`'s rules, so
+    /// Ferry reads the same instants as Java.
     pub(crate) fn wall_to_utc(self, wall_us: i64) -> i64 {
-        wall_us - self.offset_secs as i64 * 1_000_000
+        match self {
+            DbTimeZone::Fixed(secs) => wall_us - secs as i64 * 1_000_000,
+            DbTimeZone::Named(z) => {
+                let c = Civil::from_micros(wall_us);
+                let dt = jiff::civil::DateTime::new(
+                    c.year.clamp(-9999, 9999) as i16,
+                    c.month as i8,
+                    c.day as i8,
+                    c.hour as i8,
+                    c.minute as i8,
+                    c.second as i8,
+                    c.micros as i32 * 1000,
+                );
+                match dt.and_then(|dt| z.rules.to_ambiguous_timestamp(dt).compatible()) {
+                    Ok(ts) => ts.as_microsecond(),
+                    // Outside jiff's years ±9999: the offset at that end of time.
+                    Err(_) => wall_us - self.offset_at(wall_us) as i64 * 1_000_000,
+                }
+            }
+        }
     }
 
     /// UTC epoch microseconds → wall-clock microseconds in this zone.
     pub(crate) fn utc_to_wall(self, utc_us: i64) -> i64 {
-        utc_us + self.offset_secs as i64 * 1_000_000
+        utc_us + self.offset_at(utc_us) as i64 * 1_000_000
     }
+}
+
+/// `+HH:MM` of an offset in seconds.
+fn offset_hh_mm(secs: i32) -> String {
+    let sign = if secs < 0 { '-' } else { '+' };
+    let a = secs.unsigned_abs();
+    format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
 }
 
 #[cfg(test)]
@@ -186,11 +294,66 @@ mod tests {
         assert_eq!(DbTimeZone::UTC.offset_text(), "+00:00");
         assert_eq!(
             DbTimeZone::parse("GMT-0530").unwrap(),
-            DbTimeZone {
-                offset_secs: -(5 * 3600 + 30 * 60)
-            }
+            DbTimeZone::Fixed(-(5 * 3600 + 30 * 60))
         );
-        let err = DbTimeZone::parse("Europe/Paris").unwrap_err();
-        assert!(err.message().contains("db.timezone"), "{err}");
+        for bad in ["Mars/Base", "+25:00", "UTC+x"] {
+            let err = DbTimeZone::parse(bad).unwrap_err();
+            assert!(
+                err.message().starts_with(&format!(
+                    "Invalid value {bad} for configuration db.timezone"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    /// Europe/Paris around the 2024 changes: 31 March 02:00 CET → 03:00 CEST, 27 October 03:00
+    /// CEST → 02:00 CET. (wall, UTC) pairs as `java.time` resolves them.
+    #[test]
+    fn named_zones_follow_dst() {
+        let paris = DbTimeZone::parse("Europe/Paris").unwrap();
+        assert_eq!(paris, DbTimeZone::parse(" Europe/Paris ").unwrap());
+        assert_eq!(paris.offset_text(), "Europe/Paris");
+        let us = |s: &str| {
+            let (d, t) = s.split_once(' ').unwrap();
+            let p: Vec<u32> = d
+                .split('-')
+                .chain(t.split(':'))
+                .map(|x| x.parse().unwrap())
+                .collect();
+            Civil {
+                year: p[0] as i64,
+                month: p[1],
+                day: p[2],
+                hour: p[3],
+                minute: p[4],
+                second: p[5],
+                micros: 0,
+            }
+            .to_micros()
+        };
+        let table = [
+            ("2024-03-31 01:30:00", "2024-03-31 00:30:00", "+01:00"),
+            // The gap: 02:30 does not exist; read as 03:30 CEST.
+            ("2024-03-31 02:30:00", "2024-03-31 01:30:00", "+02:00"),
+            ("2024-03-31 03:30:00", "2024-03-31 01:30:00", "+02:00"),
+            ("2024-07-01 12:00:00", "2024-07-01 10:00:00", "+02:00"),
+            // The fold: 02:30 happens twice; the first (CEST) is taken.
+            ("2024-10-27 02:30:00", "2024-10-27 00:30:00", "+02:00"),
+            ("2024-10-27 03:30:00", "2024-10-27 02:30:00", "+01:00"),
+        ];
+        for (wall, utc, offset) in table {
+            assert_eq!(paris.wall_to_utc(us(wall)), us(utc), "{wall}");
+            assert_eq!(paris.offset_text_at(us(utc)), offset, "{wall}");
+        }
+        // Instants map back to their wall clock; both instants of the fold are kept apart.
+        for utc in ["2024-10-27 00:30:00", "2024-10-27 01:30:00"] {
+            let wall = Civil::from_micros(paris.utc_to_wall(us(utc)));
+            assert_eq!(wall.time_text(), "02:30:00.000000", "{utc}");
+        }
+        assert_eq!(
+            paris.utc_to_wall(us("2024-01-15 11:00:00")),
+            us("2024-01-15 12:00:00")
+        );
     }
 }

@@ -113,9 +113,16 @@ pub(crate) fn text_of(cell: &Cell, tz: DbTimeZone) -> Option<Bytes> {
         Cell::Decimal(d) => d.to_string(),
         Cell::Date(d) => Civil::from_micros(*d as i64 * MICROS_PER_DAY).date_text(),
         Cell::Time(us) => Civil::from_micros(*us).time_text(),
+        // With the offset in force (a DST zone's wall time can repeat): exact for timestamptz,
+        // and PostgreSQL ignores the offset for timestamp (without time zone).
         Cell::Timestamp(us) => {
             let c = Civil::from_micros(tz.utc_to_wall(*us));
-            format!("{} {}", c.date_text(), c.time_text())
+            format!(
+                "{} {}{}",
+                c.date_text(),
+                c.time_text(),
+                tz.offset_text_at(*us)
+            )
         }
         Cell::Array(items) => {
             let parts: Vec<String> = items
@@ -331,7 +338,10 @@ mod tests {
             (Cell::Decimal(Decimal::new(-1205, 2)), Some("-12.05")),
             (Cell::Date(0), Some("1970-01-01")),
             (Cell::Time(3_723_000_001), Some("01:02:03.000001")),
-            (Cell::Timestamp(1_000), Some("1970-01-01 00:00:00.001000")),
+            (
+                Cell::Timestamp(1_000),
+                Some("1970-01-01 00:00:00.001000+00:00"),
+            ),
             (
                 Cell::Array(vec![Cell::Text("a\"b".into()), Cell::Null]),
                 Some("{\"a\\\"b\",NULL}"),

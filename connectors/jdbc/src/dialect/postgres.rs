@@ -54,8 +54,13 @@ impl Dialect for PostgresDialect {
     }
 
     fn session_setup(&self, offset: &str) -> Vec<String> {
-        // POSIX zone names have the sign inverted; an ISO offset via INTERVAL does not.
-        vec![format!("SET TIME ZONE INTERVAL '{offset}' HOUR TO MINUTE")]
+        // POSIX zone names have the sign inverted; an ISO offset via INTERVAL does not. A tz
+        // database name (`db.timezone=Europe/Paris`) is set as such.
+        if offset.starts_with(['+', '-']) {
+            vec![format!("SET TIME ZONE INTERVAL '{offset}' HOUR TO MINUTE")]
+        } else {
+            vec![format!("SET TIME ZONE '{}'", offset.replace('\'', "''"))]
+        }
     }
 
     fn columns_query(&self) -> &'static str {
