@@ -317,7 +317,7 @@ impl Drop for Ferry {
 }
 
 /// `FERRY_BIN`, else the debug build in the workspace's target dir.
-fn ferry_bin() -> PathBuf {
+pub(crate) fn ferry_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os(BIN_ENV) {
         return PathBuf::from(bin);
     }

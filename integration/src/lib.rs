@@ -8,6 +8,8 @@
 //!   terminate and restart, and a blocking REST client ([`RestClient`]);
 //! - [`write_lines`], [`append_lines`], [`read_lines`]: the file connectors'
 //!   input and output;
+//! - [`distributed`]: `ferry distributed` workers of one cluster and the checks their
+//!   tests share;
 //! - [`wait_until`]: polling with a deadline, the only way tests synchronise;
 //! - [`unique_name`] and [`free_port`], so tests can run in parallel against
 //!   one broker without sharing topics, connectors or ports.
@@ -16,6 +18,7 @@
 //! never start services: a missing service is a setup error, reported as such.
 
 mod broker;
+pub mod distributed;
 mod ferry;
 mod files;
 mod names;

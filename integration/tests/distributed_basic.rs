@@ -8,210 +8,30 @@
 //! without the `distributed` command.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use ferry_integration::distributed::{
+    assert_delivered, create_file_source, distributed_broker, numbered, wait_connector_state,
+    ClusterProps, Worker, FAILOVER_TIMEOUT,
+};
 use ferry_integration::{
-    append_lines, free_port, unique_name, wait_until_ok, write_lines, RestClient, TestBroker,
-    DEFAULT_TIMEOUT,
+    append_lines, unique_name, wait_until_ok, write_lines, RestClient, DEFAULT_TIMEOUT,
 };
 use serde_json::json;
-use tempfile::TempDir;
-
-const STRING_CONVERTER: &str = "org.apache.kafka.connect.storage.StringConverter";
-
-/// Failover waits for the coordinator to drop the killed member (session timeout) and one round.
-const FAILOVER_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn ferry_bin() -> PathBuf {
-    if let Some(bin) = std::env::var_os("FERRY_BIN") {
-        return PathBuf::from(bin);
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-        .join("debug/ferry")
-}
-
-/// The broker, or None (with a message) when the test cannot run here.
-fn setup(test: &str) -> Option<TestBroker> {
-    let Ok(bootstrap) = std::env::var("FERRY_TEST_BOOTSTRAP") else {
-        eprintln!("SKIPPED {test}: FERRY_TEST_BOOTSTRAP is not set");
-        return None;
-    };
-    let probe = Command::new(ferry_bin())
-        .arg("distributed")
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e}", ferry_bin().display()));
-    if String::from_utf8_lossy(&probe.stderr).contains("not available in this build") {
-        eprintln!("SKIPPED {test}: this ferry binary has no `distributed` command yet");
-        return None;
-    }
-    Some(TestBroker::new(bootstrap.trim()))
-}
-
-/// The cluster-wide settings: one group, three internal topics, quick failure detection and
-/// no held work (`scheduled.rebalance.max.delay.ms=0`).
-fn cluster_props(broker: &TestBroker, prefix: &str) -> Vec<(String, String)> {
-    let group = unique_name(prefix);
-    [
-        ("bootstrap.servers", broker.bootstrap().to_owned()),
-        ("group.id", group.clone()),
-        ("config.storage.topic", format!("{group}-configs")),
-        ("offset.storage.topic", format!("{group}-offsets")),
-        ("status.storage.topic", format!("{group}-status")),
-        ("config.storage.replication.factor", "1".into()),
-        ("offset.storage.replication.factor", "1".into()),
-        ("status.storage.replication.factor", "1".into()),
-        ("offset.storage.partitions", "3".into()),
-        ("status.storage.partitions", "2".into()),
-        ("key.converter", STRING_CONVERTER.into()),
-        ("value.converter", STRING_CONVERTER.into()),
-        ("offset.flush.interval.ms", "200".into()),
-        ("scheduled.rebalance.max.delay.ms", "0".into()),
-        ("session.timeout.ms", "6000".into()),
-        ("heartbeat.interval.ms", "1000".into()),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
-    .collect()
-}
-
-/// One `ferry distributed` process in its own temp dir; killed when dropped.
-struct Worker {
-    dir: TempDir,
-    rest: RestClient,
-    id: String,
-    child: Option<Child>,
-}
-
-impl Worker {
-    fn start(cluster: &[(String, String)]) -> Worker {
-        let dir = tempfile::Builder::new()
-            .prefix("ferry-dist-")
-            .tempdir()
-            .expect("temp dir");
-        let port = free_port();
-        let mut text = String::new();
-        for (k, v) in cluster {
-            text.push_str(&format!("{k}={v}\n"));
-        }
-        text.push_str(&format!("listeners=http://127.0.0.1:{port}\n"));
-        let file = dir.path().join("worker.properties");
-        fs::write(&file, text).expect("write worker.properties");
-        let log = fs::File::create(dir.path().join("ferry.log")).expect("ferry.log");
-        let child = Command::new(ferry_bin())
-            .arg("distributed")
-            .arg(&file)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("clone log"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e}", ferry_bin().display()));
-        Worker {
-            dir,
-            rest: RestClient::new(format!("http://127.0.0.1:{port}")),
-            id: format!("127.0.0.1:{port}"),
-            child: Some(child),
-        }
-    }
-
-    fn wait_ready(&self) {
-        wait_until_ok(
-            DEFAULT_TIMEOUT,
-            &format!("worker {} ready", self.id),
-            || match self.rest.request("GET", "/health", None) {
-                Ok((200, _)) => Ok(()),
-                other => Err(format!("{other:?}; log:\n{}", self.log())),
-            },
-        );
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(self.dir.path().join("ferry.log")).unwrap_or_default()
-    }
-
-    fn kill9(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            child.wait().expect("reap killed ferry");
-        }
-    }
-}
-
-impl Worker {
-    /// SIGTERM, then waits for a clean exit (the worker stops its tasks and leaves the group).
-    fn terminate(&mut self) {
-        let mut child = self.child.take().expect("worker is running");
-        let sent = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .expect("run kill -TERM");
-        assert!(sent.success(), "kill -TERM failed");
-        let status = wait_until_ok(DEFAULT_TIMEOUT, "the worker to exit after SIGTERM", || {
-            child.try_wait().expect("wait for ferry").ok_or("running")
-        });
-        assert!(status.success(), "exit {status}; log:\n{}", self.log());
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        self.kill9();
-    }
-}
 
 /// Waits until `rest` reports the connector and task 0 RUNNING; returns the task's worker id.
 fn wait_running(rest: &RestClient, name: &str, timeout: Duration, on: Option<&str>) -> String {
-    wait_state(rest, name, "RUNNING", timeout, on)
-}
-
-/// Waits until `rest` reports the connector and task 0 in `state`; returns the task's worker id.
-fn wait_state(
-    rest: &RestClient,
-    name: &str,
-    state: &str,
-    timeout: Duration,
-    on: Option<&str>,
-) -> String {
-    wait_until_ok(timeout, &format!("{name} {state} (task on {on:?})"), || {
-        let (code, status) = rest.get(&format!("/connectors/{name}/status"));
-        let task = &status["tasks"][0];
-        let ok = code == 200
-            && status["connector"]["state"] == state
-            && task["state"] == state
-            && on.is_none_or(|w| task["worker_id"] == w);
-        if ok {
-            Ok(task["worker_id"].as_str().unwrap_or_default().to_owned())
-        } else {
-            Err(format!("{code} {status}"))
-        }
-    })
-}
-
-fn numbered(range: std::ops::Range<usize>) -> Vec<String> {
-    range.map(|i| format!("line-{i:04}")).collect()
-}
-
-/// The topic's values as strings (every record, duplicates included).
-fn topic_values(broker: &TestBroker, topic: &str) -> Vec<String> {
-    broker
-        .consume_all(topic, DEFAULT_TIMEOUT)
-        .into_iter()
-        .map(|r| String::from_utf8(r.value.unwrap_or_default()).expect("UTF-8 value"))
-        .collect()
+    wait_connector_state(rest, name, "RUNNING", timeout, on)
 }
 
 #[test]
 fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines() {
-    let Some(broker) =
-        setup("connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines")
-    else {
+    let Some(broker) = distributed_broker(
+        "connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines",
+    ) else {
         return;
     };
-    let cluster = cluster_props(&broker, "dist-basic");
+    let cluster = ClusterProps::new(&broker, "dist-basic");
     let mut workers = [Worker::start(&cluster), Worker::start(&cluster)];
     let started = Instant::now();
     for w in &workers {
@@ -219,16 +39,16 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
     }
     eprintln!("both workers ready after {:?}", started.elapsed());
 
-    let input = workers[0].dir.path().join("in.txt");
+    let input = workers[0].dir().join("in.txt");
     let first = numbered(0..100);
     write_lines(&input, &first);
     let name = &unique_name("dist-source");
     let created = Instant::now();
-    let topic = create_source(&broker, &workers[0].rest, name, &input);
+    let topic = create_file_source(&broker, workers[0].rest(), name, &input);
 
     // Worker 2 lists it and sees its status from the status topic; creating it again there is
     // Connect's 409 (whichever of the two leads, writes go through the leader).
-    let (code, body) = workers[1].rest.post(
+    let (code, body) = workers[1].rest().post(
         "/connectors",
         &json!({"name": name, "config": {"connector.class": "FileStreamSource", "topic": "x"}}),
     );
@@ -236,17 +56,17 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
         (code, body["message"].clone()),
         (409, json!(format!("Connector {name} already exists")))
     );
-    let (code, list) = workers[1].rest.get("/connectors");
+    let (code, list) = workers[1].rest().get("/connectors");
     assert_eq!((code, list), (200, json!([name])));
-    let owner = wait_running(&workers[1].rest, name, DEFAULT_TIMEOUT, None);
+    let owner = wait_running(workers[1].rest(), name, DEFAULT_TIMEOUT, None);
     eprintln!(
         "connector and task RUNNING on {owner} after {:?}",
         created.elapsed()
     );
-    let (_, on_first) = workers[0].rest.get(&format!("/connectors/{name}/status"));
-    let (_, on_second) = workers[1].rest.get(&format!("/connectors/{name}/status"));
+    let (_, on_first) = workers[0].rest().get(&format!("/connectors/{name}/status"));
+    let (_, on_second) = workers[1].rest().get(&format!("/connectors/{name}/status"));
     assert_eq!(on_first, on_second, "both workers answer the same status");
-    let (_, tasks) = workers[1].rest.get(&format!("/connectors/{name}/tasks"));
+    let (_, tasks) = workers[1].rest().get(&format!("/connectors/{name}/tasks"));
     assert_eq!(tasks[0]["id"], json!({"connector": name, "task": 0}));
     assert_eq!(
         tasks[0]["config"]["task.class"],
@@ -263,16 +83,16 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
     // SIGKILL the worker running the task; the survivor takes it over.
     let victim = workers
         .iter()
-        .position(|w| w.id == owner)
+        .position(|w| w.id() == owner)
         .unwrap_or_else(|| panic!("task runs on {owner}, not one of our workers"));
     let survivor = 1 - victim;
     workers[victim].kill9();
     let killed = Instant::now();
     let second = numbered(100..200);
     append_lines(&input, &second);
-    let survivor_id = workers[survivor].id.clone();
+    let survivor_id = workers[survivor].id().to_owned();
     wait_running(
-        &workers[survivor].rest,
+        workers[survivor].rest(),
         name,
         FAILOVER_TIMEOUT,
         Some(&survivor_id),
@@ -286,96 +106,62 @@ fn connector_created_on_one_worker_fails_over_to_the_other_without_losing_lines(
     eprintln!("all lines delivered {:?} after the kill", killed.elapsed());
 }
 
-/// Creates a FileStreamSource of `input` into a new one-partition topic through `rest`.
-fn create_source(broker: &TestBroker, rest: &RestClient, name: &str, input: &Path) -> String {
-    let topic = unique_name(&format!("{name}-out"));
-    broker.create_topic(&topic, 1);
-    let (code, body) = rest.post(
-        "/connectors",
-        &json!({"name": name, "config": {
-            "connector.class": "FileStreamSource",
-            "file": input.display().to_string(),
-            "topic": topic,
-            "tasks.max": "1",
-        }}),
-    );
-    assert_eq!(code, 201, "create: {body}");
-    topic
-}
-
-/// Waits until the topic holds every line of `expected` (duplicates allowed: offsets not yet
-/// committed are replayed after a crash) and checks that, duplicates removed (first occurrence
-/// kept), it holds exactly them in order.
-fn assert_delivered(broker: &TestBroker, topic: &str, expected: &[String]) {
-    let values = wait_until_ok(FAILOVER_TIMEOUT, "every line in the topic", || {
-        let values = topic_values(broker, topic);
-        let seen: BTreeSet<&String> = values.iter().collect();
-        match expected.iter().filter(|l| !seen.contains(l)).count() {
-            0 => Ok(values),
-            missing => Err(format!("{missing} lines missing")),
-        }
-    });
-    let mut seen = BTreeSet::new();
-    let deduplicated: Vec<String> = values
-        .into_iter()
-        .filter(|v| seen.insert(v.clone()))
-        .collect();
-    assert_eq!(deduplicated, expected);
-}
-
 #[test]
 fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over() {
-    let Some(broker) = setup(
+    let Some(broker) = distributed_broker(
         "pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands_work_over",
     ) else {
         return;
     };
-    let cluster = cluster_props(&broker, "dist-life");
+    let cluster = ClusterProps::new(&broker, "dist-life");
     let mut workers = [Worker::start(&cluster), Worker::start(&cluster)];
     for w in &workers {
         w.wait_ready();
     }
-    let input = workers[0].dir.path().join("in.txt");
+    let input = workers[0].dir().join("in.txt");
     write_lines(&input, &numbered(0..50));
     let name = &unique_name("dist-life-source");
-    let topic = create_source(&broker, &workers[0].rest, name, &input);
-    let owner = wait_running(&workers[1].rest, name, DEFAULT_TIMEOUT, None);
+    let topic = create_file_source(&broker, workers[0].rest(), name, &input);
+    let owner = wait_running(workers[1].rest(), name, DEFAULT_TIMEOUT, None);
 
     // Pause and resume through worker 2; both workers see the states.
     let (code, _) = workers[1]
-        .rest
+        .rest()
         .put_empty(&format!("/connectors/{name}/pause"));
     assert_eq!(code, 202);
-    wait_state(
-        &workers[0].rest,
+    wait_connector_state(
+        workers[0].rest(),
         name,
         "PAUSED",
         DEFAULT_TIMEOUT,
         Some(&owner),
     );
     let (code, _) = workers[1]
-        .rest
+        .rest()
         .put_empty(&format!("/connectors/{name}/resume"));
     assert_eq!(code, 202);
-    wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, Some(&owner));
+    wait_running(workers[0].rest(), name, DEFAULT_TIMEOUT, Some(&owner));
     assert_delivered(&broker, &topic, &numbered(0..50));
 
     // A task restart sent to the worker not running the task reaches its owner.
-    let other = workers.iter().find(|w| w.id != owner).expect("two workers");
+    let other = workers
+        .iter()
+        .find(|w| w.id() != owner)
+        .expect("two workers");
     let (code, body) = other
-        .rest
+        .rest()
         .post(&format!("/connectors/{name}/tasks/0/restart"), &json!({}));
-    assert_eq!(code, 204, "restart through {}: {body}", other.id);
-    wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, Some(&owner));
+    assert_eq!(code, 204, "restart through {}: {body}", other.id());
+    wait_running(workers[0].rest(), name, DEFAULT_TIMEOUT, Some(&owner));
 
     // Stop (no tasks at all) and resume through worker 2; lines written meanwhile arrive after.
     let (code, _) = workers[1]
-        .rest
+        .rest()
         .put_empty(&format!("/connectors/{name}/stop"));
     assert_eq!(code, 204);
     wait_until_ok(DEFAULT_TIMEOUT, "STOPPED with no tasks", || {
-        let (_, status) = workers[0].rest.get(&format!("/connectors/{name}/status"));
-        let (_, tasks) = workers[0].rest.get(&format!("/connectors/{name}/tasks"));
+        let (_, status) = workers[0].rest().get(&format!("/connectors/{name}/status"));
+        let (_, tasks) = workers[0].rest().get(&format!("/connectors/{name}/tasks"));
         let stopped = status["connector"]["state"] == "STOPPED"
             && status["tasks"] == json!([])
             && tasks == json!([]);
@@ -383,22 +169,22 @@ fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands
     });
     append_lines(&input, &numbered(50..60));
     let (code, _) = workers[1]
-        .rest
+        .rest()
         .put_empty(&format!("/connectors/{name}/resume"));
     assert_eq!(code, 202);
-    let owner = wait_running(&workers[0].rest, name, DEFAULT_TIMEOUT, None);
+    let owner = wait_running(workers[0].rest(), name, DEFAULT_TIMEOUT, None);
     assert_delivered(&broker, &topic, &numbered(0..60));
 
     // SIGTERM of the owner: it leaves the group, so the other worker takes over at once
     // (no session timeout) and resumes from the committed offsets.
-    let victim = workers.iter().position(|w| w.id == owner).expect("owner");
+    let victim = workers.iter().position(|w| w.id() == owner).expect("owner");
     let survivor = 1 - victim;
     let left = Instant::now();
     workers[victim].terminate();
     append_lines(&input, &numbered(60..100));
-    let survivor_id = workers[survivor].id.clone();
+    let survivor_id = workers[survivor].id().to_owned();
     wait_running(
-        &workers[survivor].rest,
+        workers[survivor].rest(),
         name,
         DEFAULT_TIMEOUT,
         Some(&survivor_id),
@@ -410,7 +196,7 @@ fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands
     assert_delivered(&broker, &topic, &numbered(0..100));
 
     // Delete through the survivor: gone, status included.
-    let rest = &workers[survivor].rest;
+    let rest = workers[survivor].rest();
     let (code, _) = rest.delete(&format!("/connectors/{name}"));
     assert_eq!(code, 204);
     assert_eq!(rest.get("/connectors"), (200, json!([])));
@@ -421,11 +207,11 @@ fn pause_stop_resume_and_delete_through_the_other_worker_and_a_clean_leave_hands
 #[test]
 fn sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition() {
     let Some(broker) =
-        setup("sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition")
+        distributed_broker("sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition")
     else {
         return;
     };
-    let cluster = cluster_props(&broker, "dist-sink");
+    let cluster = ClusterProps::new(&broker, "dist-sink");
     let workers = [Worker::start(&cluster), Worker::start(&cluster)];
     for w in &workers {
         w.wait_ready();
@@ -442,11 +228,11 @@ fn sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition() {
         );
     }
     let name = &unique_name("dist-sink");
-    let (code, body) = workers[0].rest.post(
+    let (code, body) = workers[0].rest().post(
         "/connectors",
         &json!({"name": name, "config": {
             "connector.class": "FileStreamSink",
-            "file": workers[0].dir.path().join("out.txt").display().to_string(),
+            "file": workers[0].dir().join("out.txt").display().to_string(),
             "topics": topic,
             "tasks.max": "2",
         }}),
@@ -455,7 +241,7 @@ fn sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition() {
 
     // One task per worker: connectors and tasks are balanced separately.
     let owners = wait_until_ok(DEFAULT_TIMEOUT, "two RUNNING sink tasks", || {
-        let (_, status) = workers[1].rest.get(&format!("/connectors/{name}/status"));
+        let (_, status) = workers[1].rest().get(&format!("/connectors/{name}/status"));
         let tasks = status["tasks"].as_array().cloned().unwrap_or_default();
         let running: BTreeSet<String> = tasks
             .iter()
@@ -466,7 +252,7 @@ fn sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition() {
             .then_some(running)
             .ok_or(status.to_string())
     });
-    let ids: BTreeSet<String> = workers.iter().map(|w| w.id.clone()).collect();
+    let ids: BTreeSet<String> = workers.iter().map(|w| w.id().to_owned()).collect();
     assert_eq!(owners, ids);
 
     // Both partitions' records are consumed and committed (by the task owning each).
@@ -475,7 +261,9 @@ fn sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition() {
         {"partition": {"kafka_topic": topic, "kafka_partition": 1}, "offset": {"kafka_offset": 10}},
     ]});
     wait_until_ok(DEFAULT_TIMEOUT, "both partitions committed", || {
-        let (_, offsets) = workers[0].rest.get(&format!("/connectors/{name}/offsets"));
+        let (_, offsets) = workers[0]
+            .rest()
+            .get(&format!("/connectors/{name}/offsets"));
         let mut got = offsets.clone();
         if let Some(list) = got["offsets"].as_array_mut() {
             list.sort_by_key(|o| o["partition"]["kafka_partition"].as_i64());

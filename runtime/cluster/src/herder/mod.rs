@@ -25,6 +25,7 @@
 //!   standalone-only automatic restart extension (`ferry.auto.restart.enable`) is not applied.
 
 mod forward;
+mod metrics;
 mod rebalance;
 mod work;
 
@@ -103,6 +104,9 @@ pub struct DistributedHerder {
     requests: mpsc::UnboundedSender<ConnectorRequest>,
     requests_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<ConnectorRequest>>,
     cluster_id: Mutex<Option<String>>,
+    /// How many times this worker started each task (`ferry_task_starts_total` on /metrics):
+    /// lets a user (and the tests) see that a rebalance left a task that did not move alone.
+    task_starts: Mutex<BTreeMap<TaskId, u64>>,
 }
 
 impl std::fmt::Debug for DistributedHerder {
@@ -207,6 +211,7 @@ impl DistributedHerder {
             requests: tx,
             requests_rx: tokio::sync::Mutex::new(rx),
             cluster_id: Mutex::new(None),
+            task_starts: Mutex::default(),
         }))
     }
 
@@ -591,6 +596,7 @@ impl Herder for DistributedHerder {
             .map_err(|e| HerderError::Internal(e.to_string()))?
             .map_err(internal)?;
         self.ctx.metrics.remove_connector(name);
+        self.forget_task_starts(name);
         Ok(())
     }
 
@@ -882,6 +888,8 @@ impl Herder for DistributedHerder {
             })
             .collect();
         drop(work);
-        self.ctx.metrics.render(&self.ctx.status, &connectors)
+        let mut out = self.ctx.metrics.render(&self.ctx.status, &connectors);
+        self.render_cluster_metrics(&mut out);
+        out
     }
 }

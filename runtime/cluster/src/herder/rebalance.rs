@@ -338,6 +338,7 @@ impl DistributedHerder {
                 for id in &local_tasks {
                     self.ctx.status.remove_task(id);
                 }
+                self.forget_task_starts(name);
                 if work.connectors.contains_key(name) {
                     self.stop_connector(work, name).await;
                     self.ctx.status.remove_connector(name);

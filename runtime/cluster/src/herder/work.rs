@@ -205,6 +205,7 @@ impl DistributedHerder {
             id.clone(),
             start_task(&self.ctx, spec, plugin.new_task, target),
         );
+        self.count_task_start(id);
     }
 
     /// Stops the given tasks concurrently (one shared graceful timeout).
