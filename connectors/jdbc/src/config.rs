@@ -10,8 +10,8 @@ use ferry_api::{
 
 use crate::db::ConnectionSettings;
 use crate::dialect::QuoteMode;
-use crate::time::DbTimeZone;
-use crate::types::NumericMapping;
+use crate::time::{DbTimeZone, TimestampGranularity};
+use crate::types::{MappingRules, NumericMapping};
 use crate::url::JdbcUrl;
 
 pub(crate) const CONNECTION_URL: &str = "connection.url";
@@ -43,6 +43,7 @@ pub(crate) const POLL_INTERVAL: &str = "poll.interval.ms";
 pub(crate) const BATCH_MAX_ROWS: &str = "batch.max.rows";
 pub(crate) const TABLE_POLL_INTERVAL: &str = "table.poll.interval.ms";
 pub(crate) const NUMERIC_MAPPING: &str = "numeric.mapping";
+pub(crate) const TIMESTAMP_GRANULARITY: &str = "timestamp.granularity";
 /// Task config key: the tables one task reads (Confluent's `tables`).
 pub(crate) const TASK_TABLES: &str = "tables";
 
@@ -129,6 +130,7 @@ pub fn source_config_def() -> ConfigDef {
         .define(key(BATCH_MAX_ROWS, Int, "1000", Low, "Maximum number of rows to include in a single batch when polling for new data.").validator(Validator::at_least(1.0)))
         .define(key(TABLE_POLL_INTERVAL, Long, "60000", Low, "Frequency in ms to poll for new or removed tables."))
         .define(ConfigKey::new(NUMERIC_MAPPING, String).default_null().importance(Low).doc("Map NUMERIC values by precision and optionally scale to integral or decimal types.").validator(Validator::OneOf(vec!["none", "precision_only", "best_fit", "best_fit_eager_double"])))
+        .define(key(TIMESTAMP_GRANULARITY, String, "connect_logical", Low, "Define the granularity of the Timestamp column: connect_logical (Connect's Timestamp logical type), micros_long / nanos_long (epoch micro/nanoseconds), micros_string / nanos_string (the same as a string), micros_iso_datetime_string / nanos_iso_datetime_string (yyyy-MM-dd'T'HH:mm:ss.SSSSSS[SSS] in db.timezone).").validator(Validator::OneOf(TimestampGranularity::NAMES.to_vec())))
 }
 
 /// `JdbcSinkConnector`'s keys (`topics`/`topics.regex` belong to the framework).
@@ -231,7 +233,8 @@ pub(crate) struct SourceSettings {
     pub(crate) poll_interval_ms: u64,
     pub(crate) batch_max_rows: usize,
     pub(crate) table_poll_interval_ms: u64,
-    pub(crate) numeric_mapping: NumericMapping,
+    /// `numeric.mapping`, `timestamp.granularity` and `db.timezone` for the record values.
+    pub(crate) mapping: MappingRules,
     pub(crate) quote: QuoteMode,
 }
 
@@ -277,8 +280,14 @@ impl SourceSettings {
                 c.string(MODE).unwrap_or_default()
             )));
         }
+        let connection = connection_settings(&c)?;
+        let mapping = MappingRules {
+            numeric: NumericMapping::parse(c.string(NUMERIC_MAPPING)),
+            timestamps: TimestampGranularity::parse(c.string(TIMESTAMP_GRANULARITY).unwrap_or("")),
+            zone: connection.timezone,
+        };
         Ok(SourceSettings {
-            connection: connection_settings(&c)?,
+            connection,
             mode,
             incrementing_column: c
                 .string(INCREMENTING_COLUMN)
@@ -308,7 +317,7 @@ impl SourceSettings {
             poll_interval_ms: c.int(POLL_INTERVAL).max(0) as u64,
             batch_max_rows: c.int(BATCH_MAX_ROWS).max(1) as usize,
             table_poll_interval_ms: c.long(TABLE_POLL_INTERVAL).max(0) as u64,
-            numeric_mapping: NumericMapping::parse(c.string(NUMERIC_MAPPING)),
+            mapping,
             quote: QuoteMode::parse(c.string(QUOTE_SQL_IDENTIFIERS).unwrap_or("always")),
         })
     }
@@ -458,7 +467,8 @@ mod tests {
         assert_eq!(s.include, ["a", "b"]);
         assert_eq!(s.batch_max_rows, 1000);
         assert_eq!(s.poll_interval_ms, 5000);
-        assert_eq!(s.numeric_mapping, NumericMapping::BestFit);
+        assert_eq!(s.mapping.numeric, NumericMapping::BestFit);
+        assert_eq!(s.mapping.timestamps, TimestampGranularity::ConnectLogical);
         assert_eq!(s.connection.password.as_deref(), Some("secret"));
         assert!(!s.validate_non_null);
     }

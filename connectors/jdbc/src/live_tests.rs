@@ -1276,3 +1276,92 @@ async fn db_timezone_names_follow_daylight_saving_time() {
         assert_eq!(written, want, "{:?}", b.kind);
     }
 }
+
+/// `timestamp.granularity`: each form's schema type and exact value for a microsecond timestamp,
+/// with the offset in Confluent's ms + nanos form whatever the form.
+#[tokio::test]
+async fn timestamp_granularity_forms() {
+    use ferry_api::{OffsetValue, SchemaType};
+    // 02:30:00.123456 in Paris on 2024-10-27 (summer time) = 00:30:00.123456 UTC.
+    let us = 1_729_989_000_123_456_i64;
+    let table: [(&str, SchemaType, Value); 7] = [
+        (
+            "connect_logical",
+            SchemaType::Int64,
+            Value::Timestamp(us / 1000),
+        ),
+        ("micros_long", SchemaType::Int64, Value::Int64(us)),
+        (
+            "micros_string",
+            SchemaType::String,
+            Value::String(us.to_string()),
+        ),
+        (
+            "micros_iso_datetime_string",
+            SchemaType::String,
+            Value::String("2024-10-27T02:30:00.123456".into()),
+        ),
+        ("nanos_long", SchemaType::Int64, Value::Int64(us * 1000)),
+        (
+            "nanos_string",
+            SchemaType::String,
+            Value::String((us * 1000).to_string()),
+        ),
+        (
+            "nanos_iso_datetime_string",
+            SchemaType::String,
+            Value::String("2024-10-27T02:30:00.123456000".into()),
+        ),
+    ];
+    for b in backends("timestamp_granularity_forms") {
+        let (id_col, ts_col) = if b.is_pg() {
+            ("SERIAL PRIMARY KEY", "TIMESTAMP(6)")
+        } else {
+            ensure_mysql_zone(&b, "Europe/Paris").await;
+            ("INT AUTO_INCREMENT PRIMARY KEY", "DATETIME(6)")
+        };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_gran".to_owned(),
+            format!("CREATE TABLE jt_gran (id {id_col}, ts {ts_col} NOT NULL)"),
+            "INSERT INTO jt_gran (ts) VALUES ('2024-10-27 02:30:00.123456')".to_owned(),
+        ])
+        .await;
+        for (granularity, schema_type, want) in &table {
+            let offsets = Arc::new(MemoryOffsets::default());
+            let mut task = start_source(
+                &b.props(&[
+                    ("mode", "timestamp"),
+                    ("table.whitelist", "jt_gran"),
+                    ("topic.prefix", ""),
+                    ("poll.interval.ms", "50"),
+                    ("timestamp.column.name", "ts"),
+                    ("db.timezone", "Europe/Paris"),
+                    ("timestamp.granularity", granularity),
+                ]),
+                &offsets,
+            )
+            .await;
+            let got = poll_n(&mut task, &offsets, 1).await;
+            task.stop().await.unwrap();
+            let r = &got[0].record;
+            let field = r.value_schema.as_ref().unwrap().field("ts").unwrap();
+            let at = format!("{:?} {granularity}", b.kind);
+            assert_eq!(&field.schema.schema_type, schema_type, "{at}");
+            assert_eq!(
+                field.schema.name.is_some(),
+                *granularity == "connect_logical",
+                "{at}"
+            );
+            assert_eq!(r.value.as_struct().unwrap().get("ts"), Some(want), "{at}");
+            let o = &got[0].source_offset;
+            assert_eq!(
+                (o.get("timestamp"), o.get("timestamp_nanos")),
+                (
+                    Some(&OffsetValue::Int(us / 1000)),
+                    Some(&OffsetValue::Int(123_456_000))
+                ),
+                "{at}"
+            );
+        }
+    }
+}

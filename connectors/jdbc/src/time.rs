@@ -252,6 +252,89 @@ impl DbTimeZone {
     }
 }
 
+/// `timestamp.granularity`: how the source represents timestamp columns. Only the record value
+/// changes; offsets keep Confluent's `timestamp` (ms) + `timestamp_nanos` form whatever is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum TimestampGranularity {
+    /// Connect's `Timestamp` logical type (epoch milliseconds).
+    #[default]
+    ConnectLogical,
+    /// INT64 epoch microseconds.
+    MicrosLong,
+    /// STRING of the epoch microseconds.
+    MicrosString,
+    /// STRING `yyyy-MM-dd'T'HH:mm:ss.SSSSSS`, the wall clock in `db.timezone`.
+    MicrosIsoDatetimeString,
+    /// INT64 epoch nanoseconds.
+    NanosLong,
+    /// STRING of the epoch nanoseconds.
+    NanosString,
+    /// STRING `yyyy-MM-dd'T'HH:mm:ss.SSSSSSSSS`, the wall clock in `db.timezone`.
+    NanosIsoDatetimeString,
+}
+
+/// A timestamp in one of the [`TimestampGranularity`] forms other than the logical type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum GranularValue {
+    Long(i64),
+    Text(String),
+}
+
+impl TimestampGranularity {
+    /// The accepted `timestamp.granularity` values, in Confluent's order.
+    pub(crate) const NAMES: [&'static str; 7] = [
+        "connect_logical",
+        "micros_long",
+        "micros_string",
+        "micros_iso_datetime_string",
+        "nanos_long",
+        "nanos_string",
+        "nanos_iso_datetime_string",
+    ];
+
+    /// Parses a validated value (case-insensitive).
+    pub(crate) fn parse(s: &str) -> TimestampGranularity {
+        use TimestampGranularity::*;
+        match s.trim().to_ascii_lowercase().as_str() {
+            "micros_long" => MicrosLong,
+            "micros_string" => MicrosString,
+            "micros_iso_datetime_string" => MicrosIsoDatetimeString,
+            "nanos_long" => NanosLong,
+            "nanos_string" => NanosString,
+            "nanos_iso_datetime_string" => NanosIsoDatetimeString,
+            _ => ConnectLogical,
+        }
+    }
+
+    /// Whether values are INT64 (else STRING); meaningless for `ConnectLogical`.
+    pub(crate) fn is_long(self) -> bool {
+        matches!(
+            self,
+            TimestampGranularity::MicrosLong | TimestampGranularity::NanosLong
+        )
+    }
+
+    /// The value of the instant `utc_us` (epoch microseconds); ISO strings are the wall clock in
+    /// `zone`. None when epoch nanoseconds overflow INT64 (after 2262-04-11).
+    pub(crate) fn value(self, utc_us: i64, zone: DbTimeZone) -> Option<GranularValue> {
+        use TimestampGranularity::*;
+        let nanos = || utc_us.checked_mul(1000);
+        let iso = || {
+            let c = Civil::from_micros(zone.utc_to_wall(utc_us));
+            format!("{}T{}", c.date_text(), c.time_text())
+        };
+        Some(match self {
+            ConnectLogical => GranularValue::Long(utc_us.div_euclid(1000)),
+            MicrosLong => GranularValue::Long(utc_us),
+            MicrosString => GranularValue::Text(utc_us.to_string()),
+            MicrosIsoDatetimeString => GranularValue::Text(iso()),
+            NanosLong => GranularValue::Long(nanos()?),
+            NanosString => GranularValue::Text(nanos()?.to_string()),
+            NanosIsoDatetimeString => GranularValue::Text(iso() + "000"),
+        })
+    }
+}
+
 /// `+HH:MM` of an offset in seconds.
 fn offset_hh_mm(secs: i32) -> String {
     let sign = if secs < 0 { '-' } else { '+' };
@@ -282,6 +365,41 @@ mod tests {
         );
         assert_eq!(c.to_micros(), 1_700_000_000_123_456);
         assert_eq!(Civil::from_micros(-1).time_text(), "23:59:59.999999");
+    }
+
+    #[test]
+    fn timestamp_granularities() {
+        use GranularValue::*;
+        use TimestampGranularity::*;
+        // 2024-10-27 00:30:00.123456 UTC = 02:30:00.123456 in Paris (summer time).
+        let us = 1_729_989_000_123_456;
+        let paris = DbTimeZone::parse("Europe/Paris").unwrap();
+        let table = [
+            (ConnectLogical, Long(1_729_989_000_123)),
+            (MicrosLong, Long(us)),
+            (MicrosString, Text("1729989000123456".into())),
+            (
+                MicrosIsoDatetimeString,
+                Text("2024-10-27T02:30:00.123456".into()),
+            ),
+            (NanosLong, Long(us * 1000)),
+            (NanosString, Text("1729989000123456000".into())),
+            (
+                NanosIsoDatetimeString,
+                Text("2024-10-27T02:30:00.123456000".into()),
+            ),
+        ];
+        for (g, want) in &table {
+            assert_eq!(g.value(us, paris).as_ref(), Some(want), "{g:?}");
+        }
+        for (i, name) in TimestampGranularity::NAMES.iter().enumerate() {
+            assert_eq!(TimestampGranularity::parse(name), table[i].0);
+        }
+        assert_eq!(
+            MicrosIsoDatetimeString.value(-1, DbTimeZone::UTC),
+            Some(Text("1969-12-31T23:59:59.999999".into()))
+        );
+        assert_eq!(NanosLong.value(i64::MAX / 100, DbTimeZone::UTC), None);
     }
 
     #[test]

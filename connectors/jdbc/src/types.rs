@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use ferry_api::{ConnectError, Decimal, Result, Schema, SchemaBuilder, SchemaRef, Value};
 
-use crate::time::MICROS_PER_DAY;
+use crate::time::{DbTimeZone, GranularValue, TimestampGranularity, MICROS_PER_DAY};
 
 /// A column type, database-neutral (the `java.sql.Types` a JDBC driver would report).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +108,9 @@ pub(crate) enum Target {
     Date,
     Time,
     Timestamp,
+    /// A timestamp in a `timestamp.granularity` other than the logical type (ISO strings are
+    /// written in the zone).
+    GranularTimestamp(TimestampGranularity, DbTimeZone),
     Array(Box<Target>),
 }
 
@@ -158,6 +161,8 @@ impl Target {
             Target::Date => SchemaBuilder::date(),
             Target::Time => SchemaBuilder::time(),
             Target::Timestamp => SchemaBuilder::timestamp(),
+            Target::GranularTimestamp(g, _) if g.is_long() => SchemaBuilder::int64(),
+            Target::GranularTimestamp(..) => SchemaBuilder::string(),
             // Array elements may be NULL in PostgreSQL.
             Target::Array(elem) => SchemaBuilder::array(elem.schema(true)),
         };
@@ -165,6 +170,24 @@ impl Target {
             b.optional().build()
         } else {
             b.build()
+        }
+    }
+
+    /// This target with timestamps in `granularity` (the logical type stays for
+    /// `connect_logical`); array elements too.
+    pub(crate) fn with_granularity(
+        self,
+        granularity: TimestampGranularity,
+        zone: DbTimeZone,
+    ) -> Target {
+        match self {
+            Target::Timestamp if granularity != TimestampGranularity::ConnectLogical => {
+                Target::GranularTimestamp(granularity, zone)
+            }
+            Target::Array(elem) => {
+                Target::Array(Box::new(elem.with_granularity(granularity, zone)))
+            }
+            other => other,
         }
     }
 }
@@ -336,6 +359,19 @@ impl Cell {
                 Cell::Date(d) => Value::Timestamp(*d as i64 * 86_400_000),
                 _ => return Err(mismatch()),
             },
+            Target::GranularTimestamp(g, zone) => match self {
+                Cell::Timestamp(us) => match g.value(*us, *zone) {
+                    Some(GranularValue::Long(v)) => Value::Int64(v),
+                    Some(GranularValue::Text(t)) => Value::String(t),
+                    None => {
+                        return Err(ConnectError::data(format!(
+                            "Timestamp {us} µs of column {column} does not fit epoch nanoseconds \
+                             in INT64 (timestamp.granularity {g:?})"
+                        )))
+                    }
+                },
+                _ => return Err(mismatch()),
+            },
             Target::Array(elem) => match self {
                 Cell::Array(items) => Value::Array(
                     items
@@ -376,6 +412,15 @@ impl Cell {
     }
 }
 
+/// How the source maps columns to Connect: `numeric.mapping`, `timestamp.granularity`, and the
+/// `db.timezone` ISO timestamp strings are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct MappingRules {
+    pub numeric: NumericMapping,
+    pub timestamps: TimestampGranularity,
+    pub zone: DbTimeZone,
+}
+
 /// A table's (or query's) columns mapped to Connect: the struct schema and, per column kept, its
 /// position in the result and its target. Built once per table and shared.
 #[derive(Debug, Clone)]
@@ -392,7 +437,7 @@ impl RowMapping {
     pub(crate) fn new(
         name: Option<&str>,
         columns: &[ColumnMeta],
-        mapping: NumericMapping,
+        rules: MappingRules,
     ) -> RowMapping {
         let mut b = SchemaBuilder::struct_();
         if let Some(n) = name {
@@ -400,7 +445,9 @@ impl RowMapping {
         }
         let mut kept = Vec::new();
         for (i, c) in columns.iter().enumerate() {
-            match Target::of(&c.sql_type, mapping) {
+            match Target::of(&c.sql_type, rules.numeric)
+                .map(|t| t.with_granularity(rules.timestamps, rules.zone))
+            {
                 Some(t) => {
                     b = b.field(c.name.clone(), t.schema(c.nullable));
                     kept.push((i, c.clone(), t));
@@ -507,6 +554,41 @@ mod tests {
             arr.value_schema.as_ref().unwrap().schema_type,
             SchemaType::String
         );
+    }
+
+    #[test]
+    fn timestamp_granularity_changes_timestamp_targets_only() {
+        use crate::time::TimestampGranularity as G;
+        let utc = DbTimeZone::UTC;
+        let nanos = Target::GranularTimestamp(G::NanosLong, utc);
+        let table = [
+            (Target::Timestamp, G::ConnectLogical, Target::Timestamp),
+            (Target::Timestamp, G::NanosLong, nanos.clone()),
+            (Target::Date, G::NanosLong, Target::Date),
+            (
+                Target::Array(Box::new(Target::Timestamp)),
+                G::NanosLong,
+                Target::Array(Box::new(nanos.clone())),
+            ),
+        ];
+        for (t, g, want) in table {
+            assert_eq!(t.with_granularity(g, utc), want, "{g:?}");
+        }
+        let s = nanos.schema(true);
+        assert_eq!(
+            (s.schema_type, s.name.is_none(), s.optional),
+            (SchemaType::Int64, true, true)
+        );
+        let s = Target::GranularTimestamp(G::MicrosIsoDatetimeString, utc).schema(false);
+        assert_eq!(s.schema_type, SchemaType::String);
+        assert_eq!(
+            Cell::Timestamp(1_500).to_value(&nanos, "ts").unwrap(),
+            Value::Int64(1_500_000)
+        );
+        let err = Cell::Timestamp(i64::MAX)
+            .to_value(&nanos, "ts")
+            .unwrap_err();
+        assert!(err.message().contains("column ts"), "{err}");
     }
 
     #[test]

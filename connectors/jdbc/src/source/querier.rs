@@ -304,7 +304,7 @@ impl Querier {
                     Origin::Table(id) => Some(id.table.as_str()),
                     Origin::Query(_) => None,
                 };
-                let m = Arc::new(RowMapping::new(name, &columns, settings.numeric_mapping));
+                let m = Arc::new(RowMapping::new(name, &columns, settings.mapping));
                 self.mapping = Some((columns.clone(), Arc::clone(&m)));
                 m
             }
