@@ -10,6 +10,7 @@ use ferry_api::{
 
 use crate::db::ConnectionSettings;
 use crate::dialect::QuoteMode;
+use crate::source::{ColumnMapping, MappingKind};
 use crate::time::{DbTimeZone, TimestampGranularity};
 use crate::types::{MappingRules, NumericMapping};
 use crate::url::JdbcUrl;
@@ -27,6 +28,8 @@ pub(crate) const TABLE_TYPES: &str = "table.types";
 pub(crate) const MODE: &str = "mode";
 pub(crate) const INCREMENTING_COLUMN: &str = "incrementing.column.name";
 pub(crate) const TIMESTAMP_COLUMN: &str = "timestamp.column.name";
+pub(crate) const TIMESTAMP_COLUMNS_MAPPING: &str = "timestamp.columns.mapping";
+pub(crate) const INCREMENTING_COLUMN_MAPPING: &str = "incrementing.column.mapping";
 pub(crate) const TIMESTAMP_INITIAL: &str = "timestamp.initial";
 pub(crate) const TIMESTAMP_DELAY: &str = "timestamp.delay.interval.ms";
 pub(crate) const VALIDATE_NON_NULL: &str = "validate.non.null";
@@ -114,6 +117,8 @@ pub fn source_config_def() -> ConfigDef {
         .define(ConfigKey::new(MODE, String).importance(High).doc("The mode for updating a table each time it is polled.").validator(Validator::OneOf(vec!["bulk", "timestamp", "incrementing", "timestamp+incrementing"])))
         .define(key(INCREMENTING_COLUMN, String, "", Medium, "The name of the strictly incrementing column to use to detect new rows."))
         .define(key(TIMESTAMP_COLUMN, List, "", Medium, "Comma separated list of one or more timestamp columns to detect new or modified rows using the COALESCE SQL function."))
+        .define(key(TIMESTAMP_COLUMNS_MAPPING, List, "", Medium, "Per-table timestamp columns: a list of <table regex>:[col1|col2], the regex matching the whole unquoted qualified table name; each table must match exactly one entry. Cannot be combined with timestamp.column.name."))
+        .define(key(INCREMENTING_COLUMN_MAPPING, List, "", Medium, "Per-table incrementing column: a list of <table regex>:<column>, the regex matching the whole unquoted qualified table name; each table must match exactly one entry. Cannot be combined with incrementing.column.name."))
         .define(ConfigKey::new(TIMESTAMP_INITIAL, Long).default_null().importance(Low).doc("The epoch timestamp used for initial queries that use timestamp criteria. Use -1 to use the current time."))
         .define(key(TIMESTAMP_DELAY, Long, "0", High, "How long to wait after a row with certain timestamp appears before we include it in the result."))
         .define(key(VALIDATE_NON_NULL, Boolean, "true", Low, "By default, the JDBC connector will validate that all incrementing and timestamp tables have NOT NULL set for the columns being used as their ID/timestamp."))
@@ -217,8 +222,14 @@ pub(crate) enum Mode {
 pub(crate) struct SourceSettings {
     pub(crate) connection: ConnectionSettings,
     pub(crate) mode: Mode,
+    /// `incrementing.column.name` (None: autodetect, or the mapping).
     pub(crate) incrementing_column: Option<String>,
+    /// `timestamp.column.name`.
     pub(crate) timestamp_columns: Vec<String>,
+    /// `incrementing.column.mapping`.
+    pub(crate) incrementing_mapping: ColumnMapping,
+    /// `timestamp.columns.mapping`.
+    pub(crate) timestamp_mapping: ColumnMapping,
     pub(crate) timestamp_initial: Option<i64>,
     pub(crate) timestamp_delay_ms: i64,
     pub(crate) validate_non_null: bool,
@@ -271,9 +282,46 @@ impl SourceSettings {
                 "Do not specify table filtering ({TABLE_WHITELIST}, {TABLE_BLACKLIST}) with {QUERY}"
             )));
         }
-        let timestamp_columns = c.list(TIMESTAMP_COLUMN).to_vec();
+        let timestamp_columns: Vec<String> = c
+            .list(TIMESTAMP_COLUMN)
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .cloned()
+            .collect();
+        let incrementing_column = c
+            .string(INCREMENTING_COLUMN)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let timestamp_mapping =
+            ColumnMapping::parse(MappingKind::Timestamp, c.list(TIMESTAMP_COLUMNS_MAPPING))?;
+        let incrementing_mapping = ColumnMapping::parse(
+            MappingKind::Incrementing,
+            c.list(INCREMENTING_COLUMN_MAPPING),
+        )?;
+        for (legacy, set, mapping, mapped) in [
+            (
+                TIMESTAMP_COLUMN,
+                !timestamp_columns.is_empty(),
+                TIMESTAMP_COLUMNS_MAPPING,
+                !timestamp_mapping.is_empty(),
+            ),
+            (
+                INCREMENTING_COLUMN,
+                incrementing_column.is_some(),
+                INCREMENTING_COLUMN_MAPPING,
+                !incrementing_mapping.is_empty(),
+            ),
+        ] {
+            if set && mapped {
+                return Err(ConnectError::config(format!(
+                    "Cannot use both {legacy} and {mapping}. Use {mapping} for new implementations."
+                )));
+            }
+        }
         if matches!(mode, Mode::Timestamp | Mode::TimestampIncrementing)
             && timestamp_columns.is_empty()
+            && timestamp_mapping.is_empty()
         {
             return Err(ConnectError::config(format!(
                 "Invalid value for configuration {TIMESTAMP_COLUMN}: mode {} requires at least one timestamp column",
@@ -289,11 +337,10 @@ impl SourceSettings {
         Ok(SourceSettings {
             connection,
             mode,
-            incrementing_column: c
-                .string(INCREMENTING_COLUMN)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
+            incrementing_column,
             timestamp_columns,
+            incrementing_mapping,
+            timestamp_mapping,
             timestamp_initial: match c.value(TIMESTAMP_INITIAL) {
                 Some(ParsedValue::Long(v)) => Some(*v),
                 _ => None,

@@ -1365,3 +1365,75 @@ async fn timestamp_granularity_forms() {
         }
     }
 }
+
+/// `timestamp.columns.mapping` / `incrementing.column.mapping`: two tables in one task, each
+/// read by its own columns; the offsets follow each table's own columns.
+#[tokio::test]
+async fn column_mappings_choose_offset_columns_per_table() {
+    use ferry_api::OffsetValue;
+    for b in backends("column_mappings_choose_offset_columns_per_table") {
+        let (serial, ts) = if b.is_pg() {
+            ("SERIAL PRIMARY KEY", "TIMESTAMP(3)")
+        } else {
+            ("INT AUTO_INCREMENT PRIMARY KEY", "DATETIME(3)")
+        };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_map_a".to_owned(),
+            "DROP TABLE IF EXISTS jt_map_b".to_owned(),
+            format!("CREATE TABLE jt_map_a (aid {serial}, changed {ts} NOT NULL, other {ts})"),
+            format!("CREATE TABLE jt_map_b (bid {serial}, modified {ts} NOT NULL)"),
+            "INSERT INTO jt_map_a (changed, other) VALUES ('2024-01-01 00:00:01', NULL), \
+             ('2024-01-01 00:00:02', '2030-01-01 00:00:00')"
+                .to_owned(),
+            "INSERT INTO jt_map_b (modified) VALUES ('2024-02-01 00:00:05')".to_owned(),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = start_source(
+            &b.props(&[
+                ("mode", "timestamp+incrementing"),
+                ("table.whitelist", "jt_map_a,jt_map_b"),
+                ("topic.prefix", "m-"),
+                ("poll.interval.ms", "50"),
+                (
+                    "timestamp.columns.mapping",
+                    ".*jt_map_a:[changed|other], .*\\.jt_map_b:[modified]",
+                ),
+                (
+                    "incrementing.column.mapping",
+                    ".*jt_map_a:aid,.*jt_map_b:bid",
+                ),
+            ]),
+            &offsets,
+        )
+        .await;
+        let got = poll_n(&mut task, &offsets, 3).await;
+        task.stop().await.unwrap();
+        let mut last: Vec<(String, SourceMap)> = Vec::new();
+        for r in &got {
+            last.retain(|(t, _)| *t != r.record.topic);
+            last.push((r.record.topic.clone(), r.source_offset.clone()));
+        }
+        last.sort_by(|a, b| a.0.cmp(&b.0));
+        let offset = |inc: i64, ms: i64| -> SourceMap {
+            [
+                ("incrementing", OffsetValue::Int(inc)),
+                ("timestamp", OffsetValue::Int(ms)),
+                ("timestamp_nanos", OffsetValue::Int(0)),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+        };
+        // jt_map_a follows COALESCE(changed, other) and aid; jt_map_b follows modified and bid.
+        assert_eq!(
+            last,
+            [
+                ("m-jt_map_a".to_owned(), offset(2, 1_704_067_202_000)),
+                ("m-jt_map_b".to_owned(), offset(1, 1_706_745_605_000)),
+            ],
+            "{:?}",
+            b.kind
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! watches the catalog every `table.poll.interval.ms` for tables added or dropped (asking the
 //! worker for new task configs when the set changes).
 
+mod columns;
 mod offsets;
 mod querier;
 mod tables;
@@ -16,6 +17,8 @@ use ferry_api::{ConfigDef, ConfigValue, Connector, ConnectorContext, Props, Resu
 #[cfg(test)]
 pub(crate) use tables::decode as decode_tables;
 pub use task::JdbcSourceTask;
+
+pub(crate) use columns::{ColumnMapping, MappingKind};
 
 use crate::config::{source_config_def, validate_with, SourceSettings, TASK_TABLES};
 use crate::db::Db;

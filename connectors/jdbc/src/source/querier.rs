@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use ferry_api::{ConnectError, ConnectRecord, Result, SourceMap, SourceRecord};
 
+use super::columns::OffsetColumns;
 use super::offsets::{self, Position};
 use crate::config::{Mode, SourceSettings};
 use crate::db::{Db, Rows};
@@ -31,6 +32,8 @@ pub(crate) enum Origin {
 #[derive(Debug)]
 pub(crate) struct Querier {
     pub(crate) origin: Origin,
+    /// The columns its offsets follow.
+    pub(crate) offset_columns: OffsetColumns,
     pub(crate) topic: String,
     pub(crate) partition: SourceMap,
     pub(crate) legacy_partition: Option<SourceMap>,
@@ -60,7 +63,9 @@ pub(crate) enum Streamed {
 }
 
 impl Querier {
-    pub(crate) fn new(origin: Origin, settings: &SourceSettings) -> Querier {
+    /// A querier for `origin`; fails when its offset columns cannot be resolved (mappings).
+    pub(crate) fn new(origin: Origin, settings: &SourceSettings) -> Result<Querier> {
+        let offset_columns = OffsetColumns::of(&origin, settings)?;
         let (topic, partition, legacy) = match &origin {
             Origin::Table(id) => (
                 format!("{}{}", settings.topic_prefix, id.table),
@@ -73,8 +78,9 @@ impl Querier {
                 None,
             ),
         };
-        Querier {
+        Ok(Querier {
             origin,
+            offset_columns,
             topic,
             partition,
             legacy_partition: legacy,
@@ -83,7 +89,7 @@ impl Querier {
             next_due: Instant::now(),
             buffer: VecDeque::new(),
             mapping: None,
-        }
+        })
     }
 
     fn name(&self) -> String {
@@ -92,7 +98,8 @@ impl Querier {
 }
 
 impl Origin {
-    fn name(&self) -> String {
+    /// The table's qualified name, or the query, for messages.
+    pub(crate) fn name(&self) -> String {
         match self {
             Origin::Table(id) => id.to_string(),
             Origin::Query(q) => format!("query '{q}'"),
@@ -119,9 +126,10 @@ impl Origin {
     fn incrementing_column(
         &self,
         settings: &SourceSettings,
+        configured: Option<&String>,
         cols: &[ColumnMeta],
     ) -> Result<String> {
-        let name = match &settings.incrementing_column {
+        let name = match configured {
             Some(c) => c.clone(),
             None => cols
                 .iter()
@@ -152,21 +160,26 @@ impl Origin {
     fn check_timestamp_columns(
         &self,
         settings: &SourceSettings,
+        timestamp_columns: &[String],
         cols: &[ColumnMeta],
     ) -> Result<()> {
-        for name in &settings.timestamp_columns {
+        let mut all_nullable = true;
+        for name in timestamp_columns {
             let col = cols.iter().find(|c| &c.name == name).ok_or_else(|| {
                 ConnectError::config(format!(
                     "Timestamp column {name} not found in {}",
                     self.name()
                 ))
             })?;
-            if settings.validate_non_null && col.nullable && matches!(self, Origin::Table(_)) {
-                return Err(ConnectError::config(format!(
-                    "Cannot make incremental queries using timestamp column {name} on {} because this column is nullable.",
-                    self.name()
-                )));
-            }
+            all_nullable &= col.nullable;
+        }
+        // Confluent needs one NOT NULL column among them: COALESCE then always has a value.
+        if settings.validate_non_null && all_nullable && matches!(self, Origin::Table(_)) {
+            return Err(ConnectError::config(format!(
+                "Cannot make incremental queries using timestamp columns {} on {} because all of these columns are nullable.",
+                timestamp_columns.join(","),
+                self.name()
+            )));
         }
         Ok(())
     }
@@ -206,6 +219,7 @@ impl Origin {
     /// Runs the query for the next rows after `pos`.
     pub(crate) async fn fetch(
         &self,
+        offset_columns: &OffsetColumns,
         pos: Position,
         db: &mut Db,
         settings: &SourceSettings,
@@ -224,24 +238,32 @@ impl Origin {
         let criteria = match settings.mode {
             Mode::Bulk => Criteria::None,
             Mode::Incrementing => {
-                let inc = self.incrementing_column(settings, &columns)?;
+                let inc = self.incrementing_column(
+                    settings,
+                    offset_columns.incrementing.as_ref(),
+                    &columns,
+                )?;
                 params.push(Cell::Int(pos.incrementing.unwrap_or(-1)));
                 Criteria::Incrementing {
                     inc: d.quote(&inc, q),
                 }
             }
             Mode::Timestamp => {
-                self.check_timestamp_columns(settings, &columns)?;
+                self.check_timestamp_columns(settings, &offset_columns.timestamp, &columns)?;
                 let (from, to) = ts_bounds(db.current_time().await?);
                 params.push(Cell::Timestamp(from));
                 params.push(Cell::Timestamp(to));
                 Criteria::Timestamp {
-                    ts: Criteria::timestamp_expr(d, &settings.timestamp_columns, q),
+                    ts: Criteria::timestamp_expr(d, &offset_columns.timestamp, q),
                 }
             }
             Mode::TimestampIncrementing => {
-                self.check_timestamp_columns(settings, &columns)?;
-                let inc = self.incrementing_column(settings, &columns)?;
+                self.check_timestamp_columns(settings, &offset_columns.timestamp, &columns)?;
+                let inc = self.incrementing_column(
+                    settings,
+                    offset_columns.incrementing.as_ref(),
+                    &columns,
+                )?;
                 let (from, to) = ts_bounds(db.current_time().await?);
                 params.extend([
                     Cell::Timestamp(to),
@@ -250,7 +272,7 @@ impl Origin {
                     Cell::Timestamp(from),
                 ]);
                 Criteria::TimestampIncrementing {
-                    ts: Criteria::timestamp_expr(d, &settings.timestamp_columns, q),
+                    ts: Criteria::timestamp_expr(d, &offset_columns.timestamp, q),
                     inc: d.quote(&inc, q),
                 }
             }
@@ -264,8 +286,8 @@ impl Origin {
         let mut rows = db.query(&sql, &params).await?;
         let mut full = limit.is_some_and(|n| rows.len() >= n);
         if full && settings.mode == Mode::Timestamp {
-            let ts: Vec<usize> = settings
-                .timestamp_columns
+            let ts: Vec<usize> = offset_columns
+                .timestamp
                 .iter()
                 .filter_map(|n| columns.iter().position(|c| &c.name == n))
                 .collect();
@@ -312,13 +334,18 @@ impl Querier {
         let position_of = |name: &str| columns.iter().position(|c| c.name == name);
         let inc_index = match settings.mode {
             Mode::Incrementing | Mode::TimestampIncrementing => {
-                let name = self.origin.incrementing_column(settings, &columns)?;
+                let name = self.origin.incrementing_column(
+                    settings,
+                    self.offset_columns.incrementing.as_ref(),
+                    &columns,
+                )?;
                 position_of(&name)
             }
             _ => None,
         };
-        let ts_indexes: Vec<usize> = settings
-            .timestamp_columns
+        let ts_indexes: Vec<usize> = self
+            .offset_columns
+            .timestamp
             .iter()
             .filter_map(|n| position_of(n))
             .collect();

@@ -122,7 +122,7 @@ impl SourceTask for JdbcSourceTask {
         self.queriers = origins
             .into_iter()
             .map(|o| Querier::new(o, &settings))
-            .collect();
+            .collect::<Result<_>>()?;
         self.db = Some(Db::connect(&settings.connection).await?);
         self.settings = Some(settings);
         self.context = Some(context);
@@ -177,6 +177,7 @@ impl SourceTask for JdbcSourceTask {
         let querier = &self.queriers[index];
         let (origin, started, position) =
             (querier.origin.clone(), querier.started, querier.position);
+        let offset_columns = querier.offset_columns.clone();
         let (partition, legacy) = (querier.partition.clone(), querier.legacy_partition.clone());
         if settings.mode == Mode::Bulk {
             let (tx, rx) = mpsc::channel(settings.batch_max_rows.clamp(16, STREAM_ROWS));
@@ -219,7 +220,12 @@ impl SourceTask for JdbcSourceTask {
                     )
                 };
                 let fetched = origin
-                    .fetch(start.unwrap_or(position), &mut db, &settings)
+                    .fetch(
+                        &offset_columns,
+                        start.unwrap_or(position),
+                        &mut db,
+                        &settings,
+                    )
                     .await?;
                 Ok((start, fetched))
             }
