@@ -101,10 +101,16 @@ pub struct Worker {
 impl Worker {
     /// Spawns a worker of the cluster on a free REST port (does not wait for it).
     pub fn start(cluster: &ClusterProps) -> Worker {
+        // FERRY_KEEP_STATE=1 keeps the dir (and its ferry.log) after the test.
+        let keep = std::env::var_os("FERRY_KEEP_STATE").is_some_and(|v| v == "1");
         let dir = tempfile::Builder::new()
             .prefix("ferry-dist-")
+            .disable_cleanup(keep)
             .tempdir()
             .expect("temp dir");
+        if keep {
+            eprintln!("worker dir {}", dir.path().display());
+        }
         let port = free_port();
         let mut text = String::new();
         for (k, v) in &cluster.0 {
@@ -369,7 +375,10 @@ pub fn assert_delivered(broker: &TestBroker, topic: &str, expected: &[String]) -
         let seen: BTreeSet<&String> = values.iter().collect();
         match expected.iter().filter(|l| !seen.contains(l)).count() {
             0 => Ok(values),
-            missing => Err(format!("{missing} lines missing")),
+            missing => Err(format!(
+                "{topic}: {missing} lines missing, from {:?}",
+                expected.iter().find(|l| !seen.contains(l))
+            )),
         }
     });
     let mut seen = BTreeSet::new();
