@@ -41,6 +41,8 @@ pub(crate) const SCHEMA_PATTERN: &str = "schema.pattern";
 pub(crate) const CATALOG_PATTERN: &str = "catalog.pattern";
 pub(crate) const QUERY: &str = "query";
 pub(crate) const QUERY_SUFFIX: &str = "query.suffix";
+pub(crate) const QUERY_RETRY_ATTEMPTS: &str = "query.retry.attempts";
+pub(crate) const TRANSACTION_ISOLATION_MODE: &str = "transaction.isolation.mode";
 pub(crate) const TOPIC_PREFIX: &str = "topic.prefix";
 pub(crate) const POLL_INTERVAL: &str = "poll.interval.ms";
 pub(crate) const BATCH_MAX_ROWS: &str = "batch.max.rows";
@@ -62,6 +64,9 @@ pub(crate) const DELETE_ENABLED: &str = "delete.enabled";
 pub(crate) const BATCH_SIZE: &str = "batch.size";
 pub(crate) const MAX_RETRIES: &str = "max.retries";
 pub(crate) const RETRY_BACKOFF: &str = "retry.backoff.ms";
+pub(crate) const DATE_TIMEZONE: &str = "date.timezone";
+pub(crate) const TIMESTAMP_PRECISION_MODE: &str = "timestamp.precision.mode";
+pub(crate) const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 
 fn key(name: &str, t: ConfigType, default: &str, importance: Importance, doc: &str) -> ConfigKey {
     ConfigKey::new(name, t)
@@ -130,6 +135,8 @@ pub fn source_config_def() -> ConfigDef {
         .define(ConfigKey::new(CATALOG_PATTERN, String).default_null().importance(Medium).doc("Catalog pattern to fetch table metadata from the database (SQL LIKE syntax)."))
         .define(key(QUERY, String, "", Medium, "If specified, the query to perform to select new or updated rows."))
         .define(key(QUERY_SUFFIX, String, "", Low, "Suffix to append at the end of the generated query."))
+        .define(key(QUERY_RETRY_ATTEMPTS, Int, "-1", Low, "Number of times to retry SQL exceptions encountered when executing queries; -1 retries forever.").validator(Validator::at_least(-1.0)))
+        .define(key(TRANSACTION_ISOLATION_MODE, String, "DEFAULT", Low, "Mode to control which transaction isolation level is used when running queries against the database: DEFAULT (the database's), READ_UNCOMMITTED, READ_COMMITTED, REPEATABLE_READ, SERIALIZABLE (SQL_SERVER_SNAPSHOT needs SQL Server).").validator(Validator::OneOf(IsolationMode::NAMES.to_vec())))
         .define(ConfigKey::new(TOPIC_PREFIX, String).importance(High).doc("Prefix to prepend to table names to generate the name of the Kafka topic to publish data to, or in the case of a custom query, the full name of the topic to publish to."))
         .define(key(POLL_INTERVAL, Int, "5000", High, "Frequency in ms to poll for new data in each table."))
         .define(key(BATCH_MAX_ROWS, Int, "1000", Low, "Maximum number of rows to include in a single batch when polling for new data.").validator(Validator::at_least(1.0)))
@@ -155,6 +162,15 @@ pub fn sink_config_def() -> ConfigDef {
         .define(key(BATCH_SIZE, Int, "3000", Medium, "Specifies how many records to attempt to batch together for insertion into the destination table, when possible.").validator(Validator::at_least(1.0)))
         .define(key(MAX_RETRIES, Int, "10", Medium, "The maximum number of times to retry on errors before failing the task.").validator(Validator::at_least(0.0)))
         .define(key(RETRY_BACKOFF, Int, "3000", Medium, "The time in milliseconds to wait following an error before a retry attempt is made.").validator(Validator::at_least(0.0)))
+        .define(key(DATE_TIMEZONE, String, "DB_TIMEZONE", Low, "The zone Date values are written in. Ferry writes a Connect Date as its calendar day whatever the zone (the UTC behaviour); DB_TIMEZONE is accepted and equal when db.timezone is UTC or east of it.").validator(Validator::OneOf(vec!["DB_TIMEZONE", "UTC"])))
+        .define(key(TIMESTAMP_PRECISION_MODE, String, "microseconds", Low, "Precision of string/long values converted to timestamps with timestamp.fields.list (not supported by Ferry: Connect Timestamp fields are written at their millisecond precision).").validator(Validator::OneOf(vec!["microseconds", "nanoseconds"])))
+        .define(
+            key(REPLACE_NULL_WITH_DEFAULT, Boolean, "true", Low, "Whether a null field with a schema default is written as the default. Ferry always writes the default.")
+                .validator(Validator::Custom(Arc::new(|_, v| match v {
+                    ParsedValue::Boolean(false) => Err("false is not supported: Ferry writes a null field that has a schema default as the default (true)".to_owned()),
+                    _ => Ok(()),
+                }))),
+        )
 }
 
 /// Connect's per-key validation plus the cross-key rules of `parse`: an error of `parse` is
@@ -217,6 +233,57 @@ pub(crate) enum Mode {
     TimestampIncrementing,
 }
 
+/// `transaction.isolation.mode`: the session isolation level the source's queries run at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum IsolationMode {
+    /// The database's default; nothing is set.
+    #[default]
+    Default,
+    ReadUncommitted,
+    ReadCommitted,
+    RepeatableRead,
+    Serializable,
+}
+
+impl IsolationMode {
+    /// Confluent's values (`SQL_SERVER_SNAPSHOT` is accepted by the validator and refused by
+    /// `parse`, as Confluent refuses it outside SQL Server).
+    pub(crate) const NAMES: [&'static str; 6] = [
+        "DEFAULT",
+        "READ_UNCOMMITTED",
+        "READ_COMMITTED",
+        "REPEATABLE_READ",
+        "SERIALIZABLE",
+        "SQL_SERVER_SNAPSHOT",
+    ];
+
+    pub(crate) fn parse(s: &str) -> Result<IsolationMode> {
+        Ok(match s.trim().to_ascii_uppercase().as_str() {
+            "READ_UNCOMMITTED" => IsolationMode::ReadUncommitted,
+            "READ_COMMITTED" => IsolationMode::ReadCommitted,
+            "REPEATABLE_READ" => IsolationMode::RepeatableRead,
+            "SERIALIZABLE" => IsolationMode::Serializable,
+            "SQL_SERVER_SNAPSHOT" => {
+                return Err(ConnectError::config(format!(
+                    "Invalid value {s} for configuration {TRANSACTION_ISOLATION_MODE}: Isolation mode of `SQL_SERVER_SNAPSHOT` can only be configured with a Sql Server Dialect"
+                )))
+            }
+            _ => IsolationMode::Default,
+        })
+    }
+
+    /// The SQL level name (`READ COMMITTED`), None for the database default.
+    pub(crate) fn sql_level(self) -> Option<&'static str> {
+        match self {
+            IsolationMode::Default => None,
+            IsolationMode::ReadUncommitted => Some("READ UNCOMMITTED"),
+            IsolationMode::ReadCommitted => Some("READ COMMITTED"),
+            IsolationMode::RepeatableRead => Some("REPEATABLE READ"),
+            IsolationMode::Serializable => Some("SERIALIZABLE"),
+        }
+    }
+}
+
 /// The source task's settings.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceSettings {
@@ -240,6 +307,10 @@ pub(crate) struct SourceSettings {
     pub(crate) table_types: Vec<String>,
     pub(crate) query: Option<String>,
     pub(crate) query_suffix: String,
+    /// `query.retry.attempts`: failed queries retried before the task fails (None: forever).
+    pub(crate) query_retry_attempts: Option<u32>,
+    /// `transaction.isolation.mode`.
+    pub(crate) isolation: IsolationMode,
     pub(crate) topic_prefix: String,
     pub(crate) poll_interval_ms: u64,
     pub(crate) batch_max_rows: usize,
@@ -328,6 +399,7 @@ impl SourceSettings {
                 c.string(MODE).unwrap_or_default()
             )));
         }
+        let isolation = IsolationMode::parse(c.string(TRANSACTION_ISOLATION_MODE).unwrap_or(""))?;
         let connection = connection_settings(&c)?;
         let mapping = MappingRules {
             numeric: NumericMapping::parse(c.string(NUMERIC_MAPPING)),
@@ -360,6 +432,8 @@ impl SourceSettings {
             table_types: c.list(TABLE_TYPES).to_vec(),
             query,
             query_suffix: c.string(QUERY_SUFFIX).unwrap_or_default().to_owned(),
+            query_retry_attempts: u32::try_from(c.int(QUERY_RETRY_ATTEMPTS)).ok(),
+            isolation,
             topic_prefix: c.string(TOPIC_PREFIX).unwrap_or_default().to_owned(),
             poll_interval_ms: c.int(POLL_INTERVAL).max(0) as u64,
             batch_max_rows: c.int(BATCH_MAX_ROWS).max(1) as usize,
@@ -538,6 +612,62 @@ mod tests {
             p.extend(props(&extra));
             let err = SourceSettings::parse(&p).unwrap_err();
             assert!(err.message().starts_with(msg), "{extra:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn source_query_and_isolation_keys() {
+        let base = [
+            ("connection.url", "jdbc:postgresql://h/db"),
+            ("topic.prefix", "p"),
+            ("mode", "bulk"),
+        ];
+        let s = SourceSettings::parse(&props(&base)).unwrap();
+        assert_eq!(
+            (s.query_retry_attempts, s.isolation),
+            (None, IsolationMode::Default)
+        );
+        let mut p = props(&base);
+        p.extend(props(&[
+            ("query.retry.attempts", "3"),
+            ("transaction.isolation.mode", "read_committed"),
+        ]));
+        let s = SourceSettings::parse(&p).unwrap();
+        assert_eq!(s.query_retry_attempts, Some(3));
+        assert_eq!(s.isolation.sql_level(), Some("READ COMMITTED"));
+        let table: Vec<(&str, &str, &str)> = vec![
+            ("transaction.isolation.mode", "SQL_SERVER_SNAPSHOT", "Isolation mode of `SQL_SERVER_SNAPSHOT` can only be configured with a Sql Server Dialect"),
+            ("transaction.isolation.mode", "CHAOS", "Invalid value CHAOS for configuration transaction.isolation.mode"),
+            ("query.retry.attempts", "-2", "Invalid value -2 for configuration query.retry.attempts"),
+        ];
+        for (k, v, msg) in table {
+            let mut p = props(&base);
+            p.insert(k.into(), v.into());
+            let err = SourceSettings::parse(&p).unwrap_err();
+            assert!(err.message().contains(msg), "{k}={v}: {err}");
+        }
+    }
+
+    /// Sink keys Ferry accepts for compatibility: the values that equal its behaviour pass,
+    /// the one it cannot honour is refused with a reason.
+    #[test]
+    fn sink_compatibility_keys() {
+        let table = [
+            ("date.timezone", "UTC", true),
+            ("date.timezone", "db_timezone", true),
+            ("date.timezone", "Europe/Paris", false),
+            ("timestamp.precision.mode", "nanoseconds", true),
+            ("timestamp.precision.mode", "millis", false),
+            ("replace.null.with.default", "true", true),
+            ("replace.null.with.default", "false", false),
+        ];
+        for (k, v, ok) in table {
+            let p = props(&[("connection.url", "jdbc:postgresql://h/db"), (k, v)]);
+            let got = SinkSettings::parse(&p);
+            assert_eq!(got.is_ok(), ok, "{k}={v}: {:?}", got.err());
+            if let Err(e) = got {
+                assert!(e.message().contains(k), "{e}");
+            }
         }
     }
 

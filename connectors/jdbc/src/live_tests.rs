@@ -1437,3 +1437,75 @@ async fn column_mappings_choose_offset_columns_per_table() {
         );
     }
 }
+
+/// `transaction.isolation.mode` sets the session level of the source's connections.
+#[tokio::test]
+async fn transaction_isolation_mode_sets_the_session_level() {
+    for b in backends("transaction_isolation_mode_sets_the_session_level") {
+        let settings = crate::config::SourceSettings::parse(&b.props(&[
+            ("mode", "bulk"),
+            ("topic.prefix", "t-"),
+            ("transaction.isolation.mode", "SERIALIZABLE"),
+        ]))
+        .unwrap();
+        let mut db = crate::source::connect(&settings).await.unwrap();
+        let sql = if b.is_pg() {
+            "SELECT current_setting('transaction_isolation')"
+        } else {
+            "SELECT @@tx_isolation"
+        };
+        let rows = db.query(sql, &[]).await.unwrap();
+        let level = rows[0][0].clone().into_text().unwrap();
+        assert_eq!(level.to_ascii_uppercase(), "SERIALIZABLE", "{:?}", b.kind);
+    }
+}
+
+/// `query.retry.attempts=1`: a table that disappears fails the first query (retried), then the
+/// second (the task fails, naming the key).
+#[tokio::test]
+async fn query_retry_attempts_bound_the_retries() {
+    for b in backends("query_retry_attempts_bound_the_retries") {
+        let id_col = if b.is_pg() {
+            "SERIAL PRIMARY KEY"
+        } else {
+            "INT AUTO_INCREMENT PRIMARY KEY"
+        };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_retry".to_owned(),
+            format!("CREATE TABLE jt_retry (id {id_col}, v INT)"),
+            "INSERT INTO jt_retry (v) VALUES (1)".to_owned(),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = start_source(
+            &b.props(&[
+                ("mode", "incrementing"),
+                ("table.whitelist", "jt_retry"),
+                ("topic.prefix", ""),
+                ("poll.interval.ms", "10"),
+                ("connection.backoff.ms", "10"),
+                ("query.retry.attempts", "1"),
+            ]),
+            &offsets,
+        )
+        .await;
+        assert_eq!(ids(&poll_n(&mut task, &offsets, 1).await), [1]);
+        b.run(&["DROP TABLE jt_retry".to_owned()]).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let err = loop {
+            assert!(Instant::now() < deadline, "the task kept retrying");
+            match task.poll().await {
+                Ok(batch) => assert!(batch.is_empty(), "{batch:?}"),
+                Err(e) => break e,
+            }
+        };
+        task.stop().await.unwrap();
+        assert!(!err.is_retriable(), "{err}");
+        assert!(
+            err.message().starts_with(
+                "Failed to query the database after 1 retries (query.retry.attempts): "
+            ),
+            "{err}"
+        );
+    }
+}

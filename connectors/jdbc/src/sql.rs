@@ -5,6 +5,7 @@
 use ferry_api::Schema;
 
 use crate::dialect::{Dialect, QuoteMode};
+use crate::url::DbKind;
 
 /// Numbers placeholders as a statement is built (`?` for MySQL, `$n` for PostgreSQL).
 #[derive(Debug)]
@@ -160,6 +161,16 @@ pub(crate) fn delete(d: &dyn Dialect, table: &str, keys: &[String], rows: usize)
     format!("DELETE FROM {table} WHERE {lhs} IN ({})", tuples.join(","))
 }
 
+/// The statement setting the session's transaction isolation level (`transaction.isolation.mode`).
+pub(crate) fn set_isolation(d: &dyn Dialect, level: &str) -> String {
+    match d.kind() {
+        DbKind::MySql => format!("SET SESSION TRANSACTION ISOLATION LEVEL {level}"),
+        DbKind::Postgres => {
+            format!("SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL {level}")
+        }
+    }
+}
+
 /// `COPY table (cols) FROM STDIN` (PostgreSQL text format).
 pub(crate) fn copy(table: &str, columns: &[String]) -> String {
     format!("COPY {table} ({}) FROM STDIN", columns.join(","))
@@ -258,6 +269,18 @@ mod tests {
 
     const MY: &dyn Dialect = &MySqlDialect;
     const PG: &dyn Dialect = &PostgresDialect;
+
+    #[test]
+    fn isolation_statements() {
+        assert_eq!(
+            set_isolation(MY, "READ COMMITTED"),
+            "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"
+        );
+        assert_eq!(
+            set_isolation(PG, "SERIALIZABLE"),
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE"
+        );
+    }
 
     #[test]
     fn source_criteria() {

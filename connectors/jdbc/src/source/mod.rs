@@ -19,6 +19,8 @@ pub(crate) use tables::decode as decode_tables;
 pub use task::JdbcSourceTask;
 
 pub(crate) use columns::{ColumnMapping, MappingKind};
+#[cfg(test)]
+pub(crate) use task::connect;
 
 use crate::config::{source_config_def, validate_with, SourceSettings, TASK_TABLES};
 use crate::db::Db;

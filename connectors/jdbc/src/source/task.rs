@@ -24,7 +24,7 @@ use ferry_api::{
 use super::offsets::Position;
 use super::querier::{Fetched, Origin, Querier, Streamed};
 use super::tables;
-use crate::config::{Mode, SourceSettings, TASK_TABLES};
+use crate::config::{Mode, SourceSettings, QUERY_RETRY_ATTEMPTS, TASK_TABLES};
 use crate::db::Db;
 use crate::types::ColumnMeta;
 
@@ -40,6 +40,8 @@ pub struct JdbcSourceTask {
     queriers: Vec<Querier>,
     /// After a passing failure, no query before this instant.
     backoff_until: Option<Instant>,
+    /// Passing failures in a row (for `query.retry.attempts`); reset by a successful query.
+    failures: u32,
     /// The query in flight, owning the connection until it finishes.
     job: Option<tokio::task::JoinHandle<JobOutcome>>,
     /// The rows of a bulk read in flight, streamed by `job`.
@@ -123,7 +125,7 @@ impl SourceTask for JdbcSourceTask {
             .into_iter()
             .map(|o| Querier::new(o, &settings))
             .collect::<Result<_>>()?;
-        self.db = Some(Db::connect(&settings.connection).await?);
+        self.db = Some(connect(&settings).await?);
         self.settings = Some(settings);
         self.context = Some(context);
         Ok(())
@@ -167,7 +169,7 @@ impl SourceTask for JdbcSourceTask {
             }
         }
         if self.db.is_none() {
-            match Db::connect(&settings.connection).await {
+            match connect(&settings).await {
                 Ok(db) => self.db = Some(db),
                 Err(e) => return self.passing_failure(e, &settings),
             }
@@ -290,6 +292,7 @@ impl JdbcSourceTask {
         self.db = Some(db);
         match result {
             Ok((position, fetched)) => {
+                self.failures = 0;
                 let q = &mut self.queriers[index];
                 if let Some(p) = position {
                     q.position = p;
@@ -310,10 +313,30 @@ impl JdbcSourceTask {
         e: ConnectError,
         settings: &SourceSettings,
     ) -> Result<Vec<SourceRecord>> {
-        tracing::warn!("JDBC source query failed, retrying: {e}");
         self.db = None;
+        self.failures += 1;
+        if let Some(attempts) = settings.query_retry_attempts {
+            if self.failures > attempts {
+                return Err(ConnectError::external(format!(
+                    "Failed to query the database after {attempts} retries \
+                     ({QUERY_RETRY_ATTEMPTS}): {e}"
+                )));
+            }
+        }
+        tracing::warn!("JDBC source query failed, retrying: {e}");
         self.backoff_until =
             Some(Instant::now() + Duration::from_millis(settings.connection.backoff_ms.min(5000)));
         Ok(Vec::new())
     }
+}
+
+/// A connection for the task's queries: the connection settings, then the session's
+/// `transaction.isolation.mode`.
+pub(crate) async fn connect(settings: &SourceSettings) -> Result<Db> {
+    let mut db = Db::connect(&settings.connection).await?;
+    if let Some(level) = settings.isolation.sql_level() {
+        let stmt = crate::sql::set_isolation(db.dialect(), level);
+        db.simple(&stmt).await?;
+    }
+    Ok(db)
 }
