@@ -49,13 +49,18 @@ fn main() {
         .expect("run kill -KILL");
     assert!(sent.success(), "kill -KILL {pid} failed");
     let what = format!("{connectors} connectors and {tasks} tasks of {victim} RUNNING elsewhere");
-    let (layout, _) = worker.wait_for(interval, timeout, &what, |layout| {
-        (!layout.all_running_elsewhere(&lost, &victim)).then(|| "not yet".to_owned())
+    let settled = worker.wait_for(interval, timeout, &what, |layout| {
+        let pending = layout.not_running_elsewhere(&lost, &victim);
+        (!pending.is_empty()).then(|| format!("{} not yet RUNNING elsewhere", pending.len()))
     });
     let ms = epoch_ms().saturating_sub(killed_at);
+    let request_ms = settled.request.as_millis();
     println!(
-        "failover: {what} {ms} ms after SIGKILL; {}",
-        layout.describe_counts()
+        "failover: {what} {ms} ms after SIGKILL (last status request took {request_ms} ms); {}",
+        settled.layout.describe_counts()
     );
-    println!("RESULT ms={ms} killed_at_ms={killed_at} connectors={connectors} tasks={tasks}");
+    println!(
+        "RESULT ms={ms} killed_at_ms={killed_at} connectors={connectors} tasks={tasks} \
+         request_ms={request_ms}"
+    );
 }

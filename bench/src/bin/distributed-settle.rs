@@ -39,17 +39,21 @@ fn main() {
 
     let worker = Worker::new(&rest);
     let what = format!("{connectors} connectors and {tasks} tasks RUNNING over {workers} workers");
-    let (layout, body) = worker.wait_for(interval, timeout, &what, |layout| {
+    let settled = worker.wait_for(interval, timeout, &what, |layout| {
         layout.unsettled(connectors, tasks, workers)
     });
     let ms = epoch_ms().saturating_sub(since);
     if let Some(path) = args.get::<String>("save") {
-        fs::write(&path, body.to_string()).unwrap_or_else(|e| panic!("write {path}: {e}"));
+        fs::write(&path, settled.body.to_string()).unwrap_or_else(|e| panic!("write {path}: {e}"));
     }
-    let (moved_c, moved_t) = before.map_or((0, 0), |b| layout.moved_since(&b));
+    let (moved_c, moved_t) = before.map_or((0, 0), |b| settled.layout.moved_since(&b));
+    let request_ms = settled.request.as_millis();
     println!(
-        "settle: {what} after {ms} ms; moved {moved_c} connectors, {moved_t} tasks; {}",
-        layout.describe_counts()
+        "settle: {what} after {ms} ms (last status request took {request_ms} ms); \
+         moved {moved_c} connectors, {moved_t} tasks; {}",
+        settled.layout.describe_counts()
     );
-    println!("RESULT ms={ms} moved_connectors={moved_c} moved_tasks={moved_t}");
+    println!(
+        "RESULT ms={ms} moved_connectors={moved_c} moved_tasks={moved_t} request_ms={request_ms}"
+    );
 }

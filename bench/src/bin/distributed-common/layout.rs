@@ -37,7 +37,7 @@ pub(crate) struct Placement {
 
 /// Every unit the REST answer lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Layout(pub BTreeMap<Unit, Placement>);
+pub(crate) struct Layout(pub(crate) BTreeMap<Unit, Placement>);
 
 impl Layout {
     /// Reads the body of `GET /connectors?expand=status` (`{name: {status: {connector, tasks}}}`);
@@ -77,13 +77,22 @@ impl Layout {
             .collect()
     }
 
-    /// True when every one of `units` is RUNNING on a worker other than `lost`.
-    pub(crate) fn all_running_elsewhere(&self, units: &BTreeSet<Unit>, lost: &str) -> bool {
-        units.iter().all(|unit| {
-            self.0
-                .get(unit)
-                .is_some_and(|at| at.state == "RUNNING" && at.worker != lost)
-        })
+    /// Those of `units` not yet RUNNING on a worker other than `lost` (a failover is over when
+    /// none is left).
+    pub(crate) fn not_running_elsewhere<'a>(
+        &self,
+        units: &'a BTreeSet<Unit>,
+        lost: &str,
+    ) -> Vec<&'a Unit> {
+        units
+            .iter()
+            .filter(|unit| {
+                !self
+                    .0
+                    .get(unit)
+                    .is_some_and(|at| at.state == "RUNNING" && at.worker != lost)
+            })
+            .collect()
     }
 
     /// Units per worker as `(connectors, tasks)`.
@@ -234,20 +243,21 @@ mod tests {
     #[test]
     fn failover_is_over_when_lost_units_run_elsewhere() {
         let lost = BTreeSet::from([Unit::Connector("a".into()), Unit::Task("a".into(), 0)]);
-        let cases: [(Tasks<'_>, &str, bool); 4] = [
+        let cases: [(Tasks<'_>, &str, &[&str]); 4] = [
             // Stale status: still RUNNING on the killed worker.
-            (&[("RUNNING", "w3")], "w2", false),
-            (&[("UNASSIGNED", "w2")], "w2", false),
-            (&[("RUNNING", "w2")], "w3", false),
-            (&[("RUNNING", "w1")], "w2", true),
+            (&[("RUNNING", "w3")], "w2", &["a-0"]),
+            (&[("UNASSIGNED", "w2")], "w2", &["a-0"]),
+            (&[("RUNNING", "w2")], "w3", &["a"]),
+            (&[("RUNNING", "w1")], "w2", &[]),
         ];
         for (tasks, owner, want) in cases {
             let l = layout(&[("a", owner, tasks), ("b", "w3", &[("RUNNING", "w3")])]);
-            assert_eq!(
-                l.all_running_elsewhere(&lost, "w3"),
-                want,
-                "{tasks:?} {owner}"
-            );
+            let pending: Vec<String> = l
+                .not_running_elsewhere(&lost, "w3")
+                .iter()
+                .map(|u| u.to_string())
+                .collect();
+            assert_eq!(pending, want, "{tasks:?} {owner}");
         }
     }
 

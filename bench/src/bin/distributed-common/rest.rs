@@ -52,15 +52,23 @@ impl Worker {
         timeout: Duration,
         what: &str,
         mut done: impl FnMut(&Layout) -> Option<String>,
-    ) -> (Layout, Value) {
+    ) -> Settled {
         let start = Instant::now();
         loop {
-            let why = match self
+            let asked = Instant::now();
+            let answer = self
                 .expanded_status()
-                .and_then(|body| Ok((Layout::from_expanded_status(&body)?, body)))
-            {
+                .and_then(|body| Ok((Layout::from_expanded_status(&body)?, body)));
+            let request = asked.elapsed();
+            let why = match answer {
                 Ok((layout, body)) => match done(&layout) {
-                    None => return (layout, body),
+                    None => {
+                        return Settled {
+                            layout,
+                            body,
+                            request,
+                        }
+                    }
                     Some(why) => format!("{why} ({})", layout.describe_counts()),
                 },
                 Err(e) => e,
@@ -72,6 +80,17 @@ impl Worker {
             std::thread::sleep(interval);
         }
     }
+}
+
+/// The answer that met a [`Worker::wait_for`] condition.
+#[derive(Debug)]
+pub(crate) struct Settled {
+    pub(crate) layout: Layout,
+    /// The raw body, for `--save`.
+    pub(crate) body: Value,
+    /// How long that request took: the state it shows was reached at most this long before the
+    /// probe saw it (the measurement's resolution, with the poll interval).
+    pub(crate) request: Duration,
 }
 
 /// Milliseconds since the Unix epoch: the clock shared with the shell script (`date +%s%3N`)
