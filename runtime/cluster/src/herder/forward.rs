@@ -22,6 +22,17 @@ pub(super) fn path_segment(s: &str) -> String {
     out
 }
 
+/// The `?forward=` value for sending a leader-only request on (COMPAT §1.5): a request from a
+/// client (None) goes to the leader with `true`; one already forwarded once (`true`) goes on
+/// with `false`; one marked `false` must not travel again (None: answer 409).
+pub(super) fn next_hop(forward: Option<bool>) -> Option<bool> {
+    match forward {
+        None => Some(true),
+        Some(true) => Some(false),
+        Some(false) => None,
+    }
+}
+
 /// POSTs to `path` on the worker `worker_id` (`host:port`); a 2xx answer is success, any
 /// other answer becomes the same status and message here.
 pub(super) async fn post(worker_id: &str, path: &str) -> HerderResult<()> {
@@ -104,6 +115,13 @@ mod tests {
         ] {
             assert_eq!(path_segment(name), encoded, "{name}");
         }
+    }
+
+    #[test]
+    fn a_request_is_forwarded_at_most_twice() {
+        assert_eq!(next_hop(None), Some(true));
+        assert_eq!(next_hop(Some(true)), Some(false));
+        assert_eq!(next_hop(Some(false)), None);
     }
 
     #[test]

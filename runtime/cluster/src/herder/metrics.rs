@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use ferry_worker::herder::TaskId;
 
+use super::work::Leader;
 use super::DistributedHerder;
 
 impl DistributedHerder {
@@ -35,10 +36,7 @@ impl DistributedHerder {
     /// Appends the start counts and the group figures to `out`.
     pub(super) fn render_cluster_metrics(&self, out: &mut String) {
         let starts = self.task_starts.lock().unwrap().clone();
-        let is_leader = {
-            let (leader, _) = &*self.leader.lock().unwrap();
-            !leader.is_empty() && *leader == *self.member_id.lock().unwrap()
-        };
+        let is_leader = matches!(self.leader_now(), Leader::Me);
         render(out, &starts, is_leader, self.generation());
     }
 }

@@ -7,10 +7,10 @@
 //!   by the herder itself to the leader's URL once the current round has settled, not by the
 //!   REST layer with `?forward=true|false` (so a worker that wrongly believes another leads
 //!   could forward again; rounds settle on every member at once, so this needs a stale view).
-//!   Pause/resume are written by any worker, as in Connect. Task configs (including the empty
-//!   set committed for STOPPED) are written by the worker owning the Connector instance
-//!   directly (Connect sends them to the leader over a signed internal endpoint); each
-//!   connector's task configs still have a single writer.
+//!   Pause/resume are written by any worker, as in Connect. Task configs are written by the
+//!   leader: the worker running a Connector instance sends them over the internal
+//!   `POST /connectors/{c}/tasks` (forwarded with `?forward=` hops as COMPAT §1.5 says), but
+//!   unsigned for now (see `crate::signature`).
 //! - A plain task restart (`POST …/tasks/{n}/restart`) on a worker not running the task is
 //!   sent straight to the worker the status topic names as its owner (over `http://`), not
 //!   through the leader.
@@ -50,9 +50,7 @@ use ferry_worker::worker_config::{ClientRole, WorkerConfig};
 use tokio::sync::{mpsc, Notify};
 
 use crate::config::{distributed_config_def, DistributedConfig};
-use crate::store::config::{
-    records, ClusterConfigState, ConfigStore, ConfigUpdates, RestartRequest,
-};
+use crate::store::config::{ClusterConfigState, ConfigStore, ConfigUpdates, RestartRequest};
 use crate::store::offsets::KafkaOffsetStore;
 use crate::store::status::{KafkaStatusStore, StatusKey};
 use work::LocalWork;
@@ -730,7 +728,8 @@ impl Herder for DistributedHerder {
     }
 
     async fn set_target_state(&self, name: &str, target: TargetState) -> HerderResult<()> {
-        // Pause and resume are written by any worker (as Connect does); stop goes to the leader.
+        // Pause and resume are written by any worker (as Connect does); stop goes to the leader,
+        // which commits the empty task set before the STOPPED record.
         if target == TargetState::Stopped {
             if let Some(leader) = self.leader_url().await? {
                 let path = format!("/connectors/{}/stop", forward::path_segment(name));
@@ -744,19 +743,37 @@ impl Herder for DistributedHerder {
             return Err(HerderError::connector_not_found(name));
         }
         let connector = name.to_owned();
-        self.with_config_store(move |s| {
-            if target == TargetState::Stopped {
-                // Only the target-state record: the owner of the Connector instance commits the
-                // empty task set when it sees STOPPED, so task configs keep a single writer.
-                let key = format!("target-state-{connector}");
-                s.put_raw(&[(key, Some(records::target_state(target)))])
-                    .map(drop)
-            } else {
-                s.put_target_state(&connector, target)
-            }
-        })
-        .await
-        .map_err(internal)
+        self.with_config_store(move |s| s.put_target_state(&connector, target))
+            .await
+            .map_err(internal)
+    }
+
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Props>,
+        forward: Option<bool>,
+    ) -> HerderResult<()> {
+        if let Some(leader) = self.leader_url().await? {
+            let hop = forward::next_hop(forward)
+                .ok_or_else(|| HerderError::Conflict(REBALANCE_CONFLICT.into()))?;
+            let path = format!(
+                "/connectors/{}/tasks?forward={hop}",
+                forward::path_segment(name)
+            );
+            return forward::request(&leader, "POST", &path, Some(serde_json::json!(configs)))
+                .await
+                .map(drop);
+        }
+        let state = self.current().await?;
+        if state.connector_config(name).is_none() {
+            return Err(HerderError::connector_not_found(name));
+        }
+        tracing::info!(connector = %name, "writing {} task config(s) sent by the connector's worker", configs.len());
+        let connector = name.to_owned();
+        self.with_config_store(move |s| s.put_task_configs(&connector, &configs))
+            .await
+            .map_err(internal)
     }
 
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {

@@ -5,16 +5,31 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use ferry_api::{ConnectError, Connector, ConnectorContext, Props};
 use ferry_worker::connector_validation::resolve_plugin;
-use ferry_worker::herder::{State, TargetState, TaskId};
+use ferry_worker::herder::{HerderError, State, TargetState, TaskId};
 use ferry_worker::task_context::TaskSpec;
 use ferry_worker::task_runner::{start_task, RunningTask};
 
-use super::{ConnectorRequest, DistributedHerder, HerderConnectorContext};
+use super::{forward, ConnectorRequest, DistributedHerder, HerderConnectorContext};
 use crate::store::config::ClusterConfigState;
 use crate::store::status::{Status, StatusKey};
+
+/// Wait before a connector's task configs are generated and sent again after the leader did
+/// not take them (Connect backs off from 250 ms).
+const RECONFIGURE_RETRY: Duration = Duration::from_millis(500);
+
+/// The leader of the current generation, as this worker knows it.
+pub(super) enum Leader {
+    /// This worker.
+    Me,
+    /// Another worker, at this REST URL.
+    Elsewhere(String),
+    /// No generation joined yet (or no URL known).
+    Unknown,
+}
 
 /// An owned Connector instance (None while STOPPED or failed to start).
 pub(super) struct OwnedConnector {
@@ -63,19 +78,9 @@ impl DistributedHerder {
             config: raw.clone(),
         };
         if target == TargetState::Stopped {
+            // No tasks: the leader committed the empty task set before writing STOPPED.
             self.ctx.status.put_connector(name, State::Stopped, None);
             work.connectors.insert(name.to_owned(), owned);
-            if config.task_count(name) > 0 {
-                // STOPPED means no tasks: the owner commits the empty set (as Connect's leader
-                // does before writing STOPPED); the rebalance that follows revokes the tasks.
-                let connector = name.to_owned();
-                if let Err(e) = self
-                    .with_config_store(move |s| s.put_task_configs(&connector, &[]))
-                    .await
-                {
-                    tracing::error!(connector = %name, "could not commit the empty task set: {e}");
-                }
-            }
             return;
         }
         let started = async {
@@ -111,7 +116,9 @@ impl DistributedHerder {
         }
     }
 
-    /// Asks the owned connector for task configs and writes them when they changed.
+    /// Asks the owned connector for task configs and, when they differ from the committed ones,
+    /// has the leader write them: directly when this worker leads, else through the leader's
+    /// internal `POST /connectors/{c}/tasks` (COMPAT §1.8), so the config topic has one writer.
     pub(super) async fn write_task_configs(
         &self,
         work: &mut LocalWork,
@@ -143,6 +150,17 @@ impl DistributedHerder {
         if committed == configs && config.task_count(name) as usize == configs.len() {
             return;
         }
+        match self.leader_now() {
+            Leader::Me => {}
+            Leader::Elsewhere(url) => {
+                self.send_task_configs(url, name, configs);
+                return;
+            }
+            Leader::Unknown => {
+                self.retry_reconfigure(name);
+                return;
+            }
+        }
         tracing::info!(connector = %name, "writing {} task config(s)", configs.len());
         let connector = name.to_owned();
         if let Err(e) = self
@@ -153,6 +171,54 @@ impl DistributedHerder {
             self.ctx
                 .status
                 .put_connector(name, State::Failed, Some(e.trace()));
+        }
+    }
+
+    /// Sends task configs to the leader at `url` in the background (the loop must not wait on
+    /// another worker); on failure the connector is reconfigured again after
+    /// [`RECONFIGURE_RETRY`], against whatever leader is current then.
+    fn send_task_configs(&self, url: String, name: &str, configs: Vec<Props>) {
+        tracing::info!(connector = %name, "sending {} task config(s) to the leader {url}", configs.len());
+        let requests = self.requests.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            let path = format!("/connectors/{}/tasks", forward::path_segment(&name));
+            let body = serde_json::json!(configs);
+            match forward::request(&url, "POST", &path, Some(body)).await {
+                Ok(_) => {}
+                Err(HerderError::NotFound(e)) => {
+                    tracing::info!(connector = %name, "the leader no longer knows the connector: {e}");
+                }
+                Err(e) => {
+                    tracing::warn!(connector = %name, "the leader did not take the task configs, retrying: {e}");
+                    tokio::time::sleep(RECONFIGURE_RETRY).await;
+                    let _ = requests.send(ConnectorRequest::Reconfigure(name));
+                }
+            }
+        });
+    }
+
+    /// Asks the loop to generate `name`'s task configs again after [`RECONFIGURE_RETRY`].
+    fn retry_reconfigure(&self, name: &str) {
+        let requests = self.requests.clone();
+        let name = name.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(RECONFIGURE_RETRY).await;
+            let _ = requests.send(ConnectorRequest::Reconfigure(name));
+        });
+    }
+
+    /// Who leads the generation this worker last joined, without waiting for a round to end.
+    pub(super) fn leader_now(&self) -> Leader {
+        let (leader, url) = self.leader.lock().unwrap().clone();
+        if leader.is_empty() {
+            Leader::Unknown
+        } else if leader == *self.member_id.lock().unwrap() {
+            Leader::Me
+        } else if url.is_empty() {
+            Leader::Unknown
+        } else {
+            Leader::Elsewhere(url)
         }
     }
 

@@ -139,6 +139,23 @@ pub trait Herder: Send + Sync {
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String>;
     /// Validates a connector config (`PUT /connector-plugins/{p}/config/validate`).
     async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos>;
+    /// The internal `POST /connectors/{c}/tasks` (COMPAT §1.8): the worker running connector
+    /// `name` sends the task configs it generated to the leader, which writes them to the
+    /// config topic. `forward` is the request's `?forward=` (COMPAT §1.5): None from the
+    /// owner, Some(true) once forwarded, Some(false) when it must not be forwarded again.
+    /// Standalone mode has no leader: Connect's standalone herder refuses it (500).
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Props>,
+        forward: Option<bool>,
+    ) -> HerderResult<()> {
+        let _ = (name, configs, forward);
+        Err(HerderError::Internal(
+            "Kafka Connect in standalone mode does not support externally setting task configurations."
+                .into(),
+        ))
+    }
     /// Prometheus text for `GET /metrics` (Ferry extension).
     async fn metrics(&self) -> String {
         String::new()

@@ -238,6 +238,34 @@ pub(crate) async fn tasks(
     Ok(Json(call(s.herder.task_configs(&c)).await?).into_response())
 }
 
+/// `POST /connectors/{c}/tasks` (internal, COMPAT §1.8): a JSON array of task configs from
+/// the worker running the connector, for the leader to write; 204. `?forward=` as §1.5.
+pub(crate) async fn put_task_configs(
+    State(s): State<AppState>,
+    Path(c): Path<String>,
+    Query(q): Query<QueryPairs>,
+    headers: HeaderMap,
+    raw: Bytes,
+) -> Result<Response, ApiError> {
+    let Some(Value::Array(items)) = body::json(&headers, &raw)? else {
+        return Err(ApiError::bad_request(
+            "Request body must be a list of task configurations (JSON objects)",
+        ));
+    };
+    let configs = items
+        .into_iter()
+        .map(|item| {
+            body::config(&body::object(
+                Some(item),
+                "a task configuration (a JSON object)",
+            )?)
+        })
+        .collect::<Result<Vec<Props>, ApiError>>()?;
+    let forward = super::first_param(&q, "forward").map(|v| v.eq_ignore_ascii_case("true"));
+    call(s.herder.put_task_configs(&c, configs, forward)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /connectors/{c}/tasks-config`: `{"c-0":{…}}` (deprecated in Connect 3.7, kept).
 pub(crate) async fn tasks_config(
     State(s): State<AppState>,

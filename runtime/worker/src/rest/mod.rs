@@ -6,8 +6,10 @@
 //! non-2xx answer is Connect's `{"error_code":N,"message":"…"}` — including the router's own
 //! 404/405 and extractor failures (see [`error::json_errors`]).
 //!
-//! Not served yet: the internal inter-worker endpoints (§1.8), request forwarding to the leader,
-//! `admin.listeners`, and HTTPS listeners (refused at start-up).
+//! Of the internal inter-worker endpoints (§1.8) only `POST /connectors/{c}/tasks` is served
+//! (unsigned: no session keys yet); forwarding to the leader is the distributed herder's.
+//! Not served yet: `PUT /connectors/{c}/fence`, `admin.listeners`, and HTTPS listeners
+//! (refused at start-up).
 
 mod body;
 mod connectors;
@@ -96,7 +98,10 @@ pub fn router(herder: Arc<dyn Herder>, logs: LogLevels) -> Router {
             get(c::get_config).put(c::put_config).patch(c::patch_config),
         ),
         ("/connectors/{c}/status", get(c::status)),
-        ("/connectors/{c}/tasks", get(c::tasks)),
+        (
+            "/connectors/{c}/tasks",
+            get(c::tasks).post(c::put_task_configs),
+        ),
         ("/connectors/{c}/tasks-config", get(c::tasks_config)),
         ("/connectors/{c}/tasks/{t}/status", get(c::task_status)),
         (

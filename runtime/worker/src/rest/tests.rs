@@ -343,6 +343,17 @@ impl Herder for MemHerder {
             "The offsets for this connector have been reset successfully".to_owned()
         })
     }
+    async fn put_task_configs(
+        &self,
+        name: &str,
+        configs: Vec<Props>,
+        forward: Option<bool>,
+    ) -> HerderResult<()> {
+        self.record(format!(
+            "put task configs {name} {configs:?} forward={forward:?}"
+        ));
+        Ok(())
+    }
     async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos> {
         Ok(ConfigInfos {
             name: config["connector.class"].clone(),
@@ -882,6 +893,48 @@ async fn pause_resume_stop_status_codes() {
             .await
             .expect_error(404, "Connector zz not found");
     }
+}
+
+#[tokio::test]
+async fn internal_task_configs_post_is_204_and_passes_forward_on() {
+    let c = Client::start().await;
+    let tasks = json!([{"task.class": "T", "topics": "t"}, {"task.class": "T"}]);
+    for (query, forward) in [
+        ("", "None"),
+        ("?forward=true", "Some(true)"),
+        ("?forward=false", "Some(false)"),
+    ] {
+        c.send(
+            "POST",
+            &format!("/connectors/a/tasks{query}"),
+            Some(tasks.clone()),
+        )
+        .await
+        .expect_empty(204);
+        assert_eq!(
+            c.herder.calls(),
+            [format!(
+                r#"put task configs a [{{"task.class": "T", "topics": "t"}}, {{"task.class": "T"}}] forward={forward}"#
+            )]
+        );
+    }
+    c.send(
+        "POST",
+        "/connectors/a/tasks",
+        Some(json!({"task.class": "T"})),
+    )
+    .await
+    .expect_error(
+        400,
+        "Request body must be a list of task configurations (JSON objects)",
+    );
+    c.send("POST", "/connectors/a/tasks", Some(json!([1])))
+        .await
+        .expect_error(
+            400,
+            "Request body must be a task configuration (a JSON object), not a number",
+        );
+    assert!(c.herder.calls().is_empty());
 }
 
 #[tokio::test]
