@@ -19,6 +19,11 @@ mod db;
 mod dialect;
 #[cfg(test)]
 mod live_tests;
+
+/// The ferry binary's allocator, so that measurements in tests count allocations at its price.
+#[cfg(test)]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod sink;
 mod source;
 mod sql;

@@ -250,6 +250,23 @@ impl Cell {
         }
     }
 
+    /// [`Cell::to_value`] taking the cell: text, decimals of the column's scale and arrays move
+    /// into the value instead of being copied (the source's per-row path).
+    pub(crate) fn into_value(self, target: &Target, column: &str) -> Result<Value> {
+        match (self, target) {
+            (Cell::Text(s), Target::String) => Ok(Value::String(s)),
+            (Cell::Decimal(d), Target::Decimal(scale)) if d.scale == *scale => {
+                Ok(Value::Decimal(d))
+            }
+            (Cell::Array(items), Target::Array(elem)) => items
+                .into_iter()
+                .map(|c| c.into_value(elem, column))
+                .collect::<Result<_>>()
+                .map(Value::Array),
+            (cell, target) => cell.to_value(target, column),
+        }
+    }
+
     /// The Connect value of this cell for `target`; `column` names the column in errors.
     pub(crate) fn to_value(&self, target: &Target, column: &str) -> Result<Value> {
         let mismatch = || {
@@ -465,11 +482,12 @@ impl RowMapping {
         }
     }
 
-    /// The record value of one row of cells.
-    pub(crate) fn to_struct(&self, row: &[Cell]) -> Result<Value> {
+    /// The record value of one row of cells, taking the cells (none is copied).
+    pub(crate) fn struct_of(&self, mut row: Vec<Cell>) -> Result<Value> {
         let mut s = ferry_api::Struct::new(Arc::clone(&self.schema));
         for (field_index, (i, meta, target)) in self.columns.iter().enumerate() {
-            s.put_unchecked(field_index, row[*i].to_value(target, &meta.name)?);
+            let cell = std::mem::replace(&mut row[*i], Cell::Null);
+            s.put_unchecked(field_index, cell.into_value(target, &meta.name)?);
         }
         Ok(Value::Struct(Box::new(s)))
     }
@@ -638,7 +656,14 @@ mod tests {
         ];
         for (cell, target, want) in table {
             assert_eq!(cell.to_value(&target, "c").unwrap(), want, "{cell:?}");
+            assert_eq!(cell.into_value(&target, "c").unwrap(), want);
         }
+        assert_eq!(
+            Cell::Text("héllo".into())
+                .into_value(&Target::String, "c")
+                .unwrap(),
+            Value::String("héllo".into())
+        );
         let err = Cell::Int(300).to_value(&Target::Int8, "age").unwrap_err();
         assert!(err.message().contains("column age"), "{err}");
         let err = Cell::Decimal(Decimal::new(1234, 3))

@@ -307,6 +307,16 @@ impl Origin {
 }
 
 impl Querier {
+    /// Hands out at most `max` buffered records, oldest first; all of them without moving each
+    /// record when they fit (the usual case: a query reads at most `batch.max.rows`).
+    pub(crate) fn take_batch(&mut self, max: usize) -> Vec<SourceRecord> {
+        if self.buffer.len() <= max {
+            Vec::from(std::mem::take(&mut self.buffer))
+        } else {
+            self.buffer.drain(..max).collect()
+        }
+    }
+
     /// Turns fetched rows into records (buffered), moving the position past them. Synchronous.
     pub(crate) fn accept(
         &mut self,
@@ -351,7 +361,9 @@ impl Querier {
             .collect();
         let mut position = self.position;
         let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
+        // Bulk records carry no offset: one shared empty map instead of one per row.
+        let no_offset = SourceMap::new();
+        for row in rows {
             if row.len() != columns.len() {
                 return Err(ConnectError::retriable(format!(
                     "{} changed while it was read ({} columns, {} values); reading again",
@@ -360,9 +372,8 @@ impl Querier {
                     row.len()
                 )));
             }
-            let value = mapping.to_struct(row)?;
-            match settings.mode {
-                Mode::Bulk => {}
+            let offset = match settings.mode {
+                Mode::Bulk => no_offset.clone(),
                 Mode::Incrementing | Mode::TimestampIncrementing | Mode::Timestamp => {
                     if let Some(i) = inc_index {
                         position.incrementing = Some(cell_i64(&row[i]).ok_or_else(|| {
@@ -374,14 +385,11 @@ impl Querier {
                             ))
                         })?);
                     }
-                    if let Some(us) = row_timestamp(row, &ts_indexes) {
+                    if let Some(us) = row_timestamp(&row, &ts_indexes) {
                         position.timestamp_us = Some(us);
                     }
+                    position.to_map()
                 }
-            }
-            let offset = match settings.mode {
-                Mode::Bulk => SourceMap::new(),
-                _ => position.to_map(),
             };
             out.push(SourceRecord {
                 source_partition: self.partition.clone(),
@@ -389,12 +397,17 @@ impl Querier {
                 record: ConnectRecord::new(
                     self.topic.clone(),
                     Some(Arc::clone(&mapping.schema)),
-                    value,
+                    mapping.struct_of(row)?,
                 ),
             });
         }
         self.position = position;
-        self.buffer.extend(out);
+        if self.buffer.is_empty() {
+            // The usual case: the buffer takes the records' vector as it is (no move per record).
+            self.buffer = out.into();
+        } else {
+            self.buffer.extend(out);
+        }
         self.next_due = if full {
             now
         } else {
@@ -460,5 +473,120 @@ mod tests {
         ];
         assert!(trim_timestamp_page(&mut co, &[0, 1]));
         assert_eq!(co.len(), 1);
+    }
+
+    /// The steady-state cost of turning rows into records (rows → Struct → SourceRecord with its
+    /// offset), on rows shaped like bench/jdbc.sh's table. A measurement, not a test: run with
+    /// `cargo test -p ferry-connector-jdbc --release --lib accept_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn accept_cost() {
+        use crate::types::{ColumnMeta, SqlType};
+        use ferry_api::{Decimal, Props};
+        let col = |name: &str, sql_type| ColumnMeta {
+            name: name.into(),
+            sql_type,
+            nullable: name != "id",
+            auto_increment: name == "id",
+        };
+        let columns = vec![
+            col("id", SqlType::BigInt { unsigned: false }),
+            col("name", SqlType::Text),
+            col("amount", SqlType::Integer { unsigned: false }),
+            col("active", SqlType::Boolean),
+            col("created", SqlType::Timestamp),
+            col(
+                "price",
+                SqlType::Numeric {
+                    precision: 10,
+                    scale: 2,
+                },
+            ),
+        ];
+        let props: Props = [
+            ("connection.url", "jdbc:postgresql://h/db"),
+            ("topic.prefix", "bench-"),
+            ("mode", "incrementing"),
+            ("batch.max.rows", "10000"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = SourceSettings::parse(&props).unwrap();
+        let origin = Origin::Table(crate::dialect::TableId {
+            catalog: Some("db".into()),
+            schema: Some("public".into()),
+            table: "bench_src".into(),
+        });
+        let mut q = Querier::new(origin, &settings).unwrap();
+        let rows_per_batch = 10_000;
+        let batches = 20;
+        let batch = |b: usize| -> Vec<Vec<Cell>> {
+            (0..rows_per_batch)
+                .map(|i| {
+                    let id = (b * rows_per_batch + i) as i64;
+                    vec![
+                        Cell::Int(id),
+                        Cell::Text(format!("name-{id}")),
+                        Cell::Int(id % 1000),
+                        Cell::Bool(id % 2 == 0),
+                        Cell::Timestamp(1_700_000_000_000_000 + id),
+                        Cell::Decimal(Decimal::new(id * 7, 2)),
+                    ]
+                })
+                .collect()
+        };
+        let inputs: Vec<Vec<Vec<Cell>>> = (0..batches).map(batch).collect();
+        let start = Instant::now();
+        let mut n = 0;
+        for rows in inputs {
+            let fetched = Fetched {
+                columns: columns.clone(),
+                rows,
+                full: true,
+            };
+            q.accept(fetched, &settings, Instant::now()).unwrap();
+            n += q.take_batch(rows_per_batch).len();
+        }
+        let elapsed = start.elapsed();
+        println!(
+            "accept: {n} rows in {elapsed:?}: {:.0} ns/row, {:.0} rows/s",
+            elapsed.as_nanos() as f64 / n as f64,
+            n as f64 / elapsed.as_secs_f64()
+        );
+        // Its parts, each on its own over the same number of rows, freed every batch as the
+        // worker frees records once produced (so memory is reused, as in the pipeline).
+        let per_row = |what: &str, f: &mut dyn FnMut(usize) -> Box<dyn std::any::Any>| {
+            let start = Instant::now();
+            let mut kept = Vec::with_capacity(rows_per_batch);
+            for i in 0..n {
+                kept.push(f(i));
+                if kept.len() == rows_per_batch {
+                    kept.clear();
+                }
+            }
+            let ns = start.elapsed().as_nanos() as f64 / n as f64;
+            println!("  {what}: {ns:.0} ns/row");
+        };
+        per_row("offset map", &mut |i| {
+            let p = Position {
+                incrementing: Some(i as i64),
+                timestamp_us: None,
+            };
+            Box::new(p.to_map())
+        });
+        per_row("topic clone", &mut |_| Box::new(q.topic.clone()));
+        let mapping = Arc::clone(&q.mapping.as_ref().unwrap().1);
+        let rows = batch(0);
+        per_row("row clone (input, not in accept)", &mut |i| {
+            Box::new(rows[i % rows_per_batch].clone())
+        });
+        per_row("row clone + struct_of", &mut |i| {
+            Box::new(
+                mapping
+                    .struct_of(rows[i % rows_per_batch].clone())
+                    .unwrap(),
+            )
+        });
     }
 }

@@ -8,6 +8,10 @@
 //! kept in the task. A dropped `poll` leaves the job running, and the next `poll` picks up its
 //! result; the querier's position moves only when that result is accepted.
 //!
+//! Pipelining: when a page comes back full (`batch.max.rows` rows, more waiting), the next query
+//! starts as soon as the page is handed out, so the database reads page k+1 while the worker
+//! converts and produces page k.
+//!
 //! Database errors that may pass (connection lost, table changed under the query) drop the
 //! connection and are retried on the next poll after `connection.backoff.ms` (Confluent retries
 //! queries the same way); configuration and data errors fail the task.
@@ -139,8 +143,7 @@ impl SourceTask for JdbcSourceTask {
         }
         // Records already read go out first, oldest querier first.
         if let Some(q) = self.queriers.iter_mut().find(|q| !q.buffer.is_empty()) {
-            let n = settings.batch_max_rows.min(q.buffer.len());
-            return Ok(q.buffer.drain(..n).collect());
+            return Ok(q.take_batch(settings.batch_max_rows));
         }
         if self.stream.is_some() {
             return self.next_streamed(&settings).await;
@@ -175,13 +178,8 @@ impl SourceTask for JdbcSourceTask {
             }
         }
         let mut db = self.db.take().expect("connected above");
-        let context = self.context.clone().expect("started");
-        let querier = &self.queriers[index];
-        let (origin, started, position) =
-            (querier.origin.clone(), querier.started, querier.position);
-        let offset_columns = querier.offset_columns.clone();
-        let (partition, legacy) = (querier.partition.clone(), querier.legacy_partition.clone());
         if settings.mode == Mode::Bulk {
+            let origin = self.queriers[index].origin.clone();
             let (tx, rx) = mpsc::channel(settings.batch_max_rows.clamp(16, STREAM_ROWS));
             self.stream = Some(Stream {
                 rx,
@@ -205,6 +203,29 @@ impl SourceTask for JdbcSourceTask {
             }));
             return self.next_streamed(&settings).await;
         }
+        self.spawn_fetch(index, db, settings);
+        self.finish_job().await
+    }
+
+    async fn stop(&mut self) -> Result<()> {
+        self.stream = None;
+        if let Some(job) = self.job.take() {
+            job.abort();
+        }
+        self.db = None;
+        Ok(())
+    }
+}
+
+impl JdbcSourceTask {
+    /// Starts the query job for querier `index` on `db` (table and query modes; bulk streams).
+    fn spawn_fetch(&mut self, index: usize, mut db: Db, settings: SourceSettings) {
+        let context = self.context.clone().expect("started");
+        let querier = &self.queriers[index];
+        let (origin, started, position) =
+            (querier.origin.clone(), querier.started, querier.position);
+        let offset_columns = querier.offset_columns.clone();
+        let (partition, legacy) = (querier.partition.clone(), querier.legacy_partition.clone());
         self.job = Some(tokio::spawn(async move {
             let result = async {
                 let start = if started {
@@ -234,20 +255,34 @@ impl SourceTask for JdbcSourceTask {
             .await;
             JobOutcome { db, index, result }
         }));
-        self.finish_job().await
     }
 
-    async fn stop(&mut self) -> Result<()> {
-        self.stream = None;
-        if let Some(job) = self.job.take() {
-            job.abort();
+    /// When a querier is due at once (its last page was full), starts its next query right away,
+    /// so that the database reads the next page while the worker converts and produces this one.
+    /// The position it reads from already includes the page just accepted.
+    fn prefetch(&mut self, settings: &SourceSettings) {
+        if settings.mode == Mode::Bulk || self.job.is_some() || self.db.is_none() {
+            return;
         }
-        self.db = None;
-        Ok(())
+        let now = Instant::now();
+        if self.backoff_until.is_some_and(|until| until > now) {
+            return;
+        }
+        let Some((index, due)) = self
+            .queriers
+            .iter()
+            .enumerate()
+            .map(|(i, q)| (i, q.next_due))
+            .min_by_key(|(_, due)| *due)
+        else {
+            return;
+        };
+        if due <= now {
+            let db = self.db.take().expect("checked above");
+            self.spawn_fetch(index, db, settings.clone());
+        }
     }
-}
 
-impl JdbcSourceTask {
     /// Takes the next rows of the bulk read in flight (cancel-safe: `recv` loses nothing, the
     /// rest is synchronous). When the read is complete, finishes its job.
     async fn next_streamed(&mut self, settings: &SourceSettings) -> Result<Vec<SourceRecord>> {
@@ -274,8 +309,7 @@ impl JdbcSourceTask {
             full: true,
         };
         q.accept(fetched, settings, Instant::now())?;
-        let n = settings.batch_max_rows.min(q.buffer.len());
-        Ok(q.buffer.drain(..n).collect())
+        Ok(q.take_batch(settings.batch_max_rows))
     }
 
     /// Awaits the query job (cancel-safe: the handle stays in `self` until it yields) and
@@ -299,8 +333,9 @@ impl JdbcSourceTask {
                     q.started = true;
                 }
                 q.accept(fetched, &settings, Instant::now())?;
-                let n = settings.batch_max_rows.min(q.buffer.len());
-                Ok(q.buffer.drain(..n).collect())
+                let batch = q.take_batch(settings.batch_max_rows);
+                self.prefetch(&settings);
+                Ok(batch)
             }
             Err(e) if e.is_retriable() => self.passing_failure(e, &settings),
             Err(e) => Err(e),
