@@ -213,6 +213,28 @@ fn three_workers_share_the_work_and_serve_writes_through_any_worker_even_without
         s.assert_output(out.path(), 10);
     }
 
+    // A follower serves a write marked as already forwarded once by sending it on; one marked
+    // as forwarded twice (`forward=false`) it refuses, as Connect does (COMPAT §1.5).
+    let (code, body) = rest.delete(&format!("/connectors/{}?forward=false", sinks[1].name));
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (
+            409,
+            Some("Cannot complete request because of a conflicting operation (e.g. worker rebalance)")
+        )
+    );
+    let (code, body) = rest.post(
+        "/connectors?forward=true",
+        &json!({"name": sinks[0].name, "config": {"connector.class": "FileStreamSink", "topics": "x"}}),
+    );
+    assert_eq!(
+        (code, body["message"].as_str()),
+        (
+            409,
+            Some(format!("Connector {} already exists", sinks[0].name).as_str())
+        )
+    );
+
     // (b) Update and delete through a follower; every worker sees the change.
     let [a, b, c] = &sinks;
     let shrunk = json!({

@@ -33,12 +33,26 @@ pub(super) fn next_hop(forward: Option<bool>) -> Option<bool> {
     }
 }
 
-/// POSTs to `path` on the worker `worker_id` (`host:port`); a 2xx answer is success, any
-/// other answer becomes the same status and message here.
-pub(super) async fn post(worker_id: &str, path: &str) -> HerderResult<()> {
-    request(&format!("http://{worker_id}/"), "POST", path, None)
-        .await
-        .map(drop)
+/// Sends a leader-only request on to `leader` (its URL), with the next `?forward=` hop after
+/// the one the REST request being served carried (`forward`, or the request's own when None);
+/// 409 when the request must not travel again.
+pub(super) async fn to_leader(
+    leader: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+    forward: Option<bool>,
+) -> HerderResult<(u16, serde_json::Value)> {
+    let hop = next_hop(forward.or_else(ferry_worker::rest::forward_param))
+        .ok_or_else(|| HerderError::Conflict(super::REBALANCE_CONFLICT.into()))?;
+    let separator = if path.contains('?') { '&' } else { '?' };
+    request(
+        leader,
+        method,
+        &format!("{path}{separator}forward={hop}"),
+        body,
+    )
+    .await
 }
 
 /// Sends `method path` with an optional JSON body to the worker at `base_url` (its advertised

@@ -4,13 +4,11 @@
 //!
 //! First cut — known differences from Kafka Connect:
 //! - Leader-only REST writes (create/update/patch/delete, stop, restart, offsets) are forwarded
-//!   by the herder itself to the leader's URL once the current round has settled, not by the
-//!   REST layer with `?forward=true|false` (so a worker that wrongly believes another leads
-//!   could forward again; rounds settle on every member at once, so this needs a stale view).
-//!   Pause/resume are written by any worker, as in Connect. Task configs are written by the
-//!   leader: the worker running a Connector instance sends them over the internal
-//!   `POST /connectors/{c}/tasks` (forwarded with `?forward=` hops as COMPAT §1.5 says), but
-//!   unsigned for now (see `crate::signature`).
+//!   by the herder itself (not a REST-layer `NotLeaderException`) to the leader's URL once the
+//!   current round has settled, with Connect's `?forward=` hops (COMPAT §1.5: `true`, then
+//!   `false`, then 409). Pause/resume are written by any worker, as in Connect. Task configs
+//!   are written by the leader: the worker running a Connector instance sends them over the
+//!   internal `POST /connectors/{c}/tasks`, unsigned for now (see `crate::signature`).
 //! - A plain task restart (`POST …/tasks/{n}/restart`) on a worker not running the task is
 //!   sent straight to the worker the status topic names as its owner (over `http://`), not
 //!   through the leader.
@@ -503,13 +501,14 @@ impl Herder for DistributedHerder {
         if let Some(leader) = self.leader_url().await? {
             let (status, body) = if allow_replace {
                 let path = format!("/connectors/{}/config", forward::path_segment(name));
-                forward::request(&leader, "PUT", &path, Some(serde_json::json!(config))).await?
+                forward::to_leader(&leader, "PUT", &path, Some(serde_json::json!(config)), None)
+                    .await?
             } else {
                 let mut body = serde_json::json!({"name": name, "config": config});
                 if let Some(state) = initial_state {
                     body["initial_state"] = serde_json::json!(state);
                 }
-                forward::request(&leader, "POST", "/connectors", Some(body)).await?
+                forward::to_leader(&leader, "POST", "/connectors", Some(body), None).await?
             };
             return Ok(Created {
                 created: status == 201,
@@ -549,8 +548,14 @@ impl Herder for DistributedHerder {
     ) -> HerderResult<ConnectorInfo> {
         if let Some(leader) = self.leader_url().await? {
             let path = format!("/connectors/{}/config", forward::path_segment(name));
-            let (_, body) =
-                forward::request(&leader, "PATCH", &path, Some(serde_json::json!(patch))).await?;
+            let (_, body) = forward::to_leader(
+                &leader,
+                "PATCH",
+                &path,
+                Some(serde_json::json!(patch)),
+                None,
+            )
+            .await?;
             return forward::parse(body);
         }
         let mut config = self.connector_config(name).await?;
@@ -569,7 +574,7 @@ impl Herder for DistributedHerder {
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
         if let Some(leader) = self.leader_url().await? {
             let path = format!("/connectors/{}", forward::path_segment(name));
-            return forward::request(&leader, "DELETE", &path, None)
+            return forward::to_leader(&leader, "DELETE", &path, None, None)
                 .await
                 .map(drop);
         }
@@ -651,7 +656,7 @@ impl Herder for DistributedHerder {
                 "/connectors/{}/restart?includeTasks={include_tasks}&onlyFailed={only_failed}",
                 forward::path_segment(name)
             );
-            let (status, body) = forward::request(&leader, "POST", &path, None).await?;
+            let (status, body) = forward::to_leader(&leader, "POST", &path, None, None).await?;
             return if status == 202 {
                 forward::parse(body).map(Some)
             } else {
@@ -720,7 +725,9 @@ impl Herder for DistributedHerder {
                 "/connectors/{}/tasks/{task}/restart",
                 forward::path_segment(name)
             );
-            return forward::post(&owner, &path).await;
+            return forward::to_leader(&format!("http://{owner}/"), "POST", &path, None, None)
+                .await
+                .map(drop);
         }
         self.stop_tasks(&mut work, std::slice::from_ref(&id)).await;
         self.start_task(&mut work, &id, &state);
@@ -733,7 +740,7 @@ impl Herder for DistributedHerder {
         if target == TargetState::Stopped {
             if let Some(leader) = self.leader_url().await? {
                 let path = format!("/connectors/{}/stop", forward::path_segment(name));
-                return forward::request(&leader, "PUT", &path, None)
+                return forward::to_leader(&leader, "PUT", &path, None, None)
                     .await
                     .map(drop);
             }
@@ -755,13 +762,9 @@ impl Herder for DistributedHerder {
         forward: Option<bool>,
     ) -> HerderResult<()> {
         if let Some(leader) = self.leader_url().await? {
-            let hop = forward::next_hop(forward)
-                .ok_or_else(|| HerderError::Conflict(REBALANCE_CONFLICT.into()))?;
-            let path = format!(
-                "/connectors/{}/tasks?forward={hop}",
-                forward::path_segment(name)
-            );
-            return forward::request(&leader, "POST", &path, Some(serde_json::json!(configs)))
+            let path = format!("/connectors/{}/tasks", forward::path_segment(name));
+            let body = Some(serde_json::json!(configs));
+            return forward::to_leader(&leader, "POST", &path, body, forward)
                 .await
                 .map(drop);
         }
@@ -852,7 +855,7 @@ impl Herder for DistributedHerder {
             let path = format!("/connectors/{}/offsets", forward::path_segment(name));
             let body =
                 serde_json::to_value(&offsets).map_err(|e| HerderError::Internal(e.to_string()))?;
-            let (_, answer) = forward::request(&leader, "PATCH", &path, Some(body)).await?;
+            let (_, answer) = forward::to_leader(&leader, "PATCH", &path, Some(body), None).await?;
             return Ok(answer["message"].as_str().unwrap_or_default().to_owned());
         }
         let (_, config) = self.require_stopped(name).await?;
@@ -869,7 +872,7 @@ impl Herder for DistributedHerder {
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String> {
         if let Some(leader) = self.leader_url().await? {
             let path = format!("/connectors/{}/offsets", forward::path_segment(name));
-            let (_, answer) = forward::request(&leader, "DELETE", &path, None).await?;
+            let (_, answer) = forward::to_leader(&leader, "DELETE", &path, None, None).await?;
             return Ok(answer["message"].as_str().unwrap_or_default().to_owned());
         }
         let (_, config) = self.require_stopped(name).await?;

@@ -7,13 +7,15 @@
 //! 404/405 and extractor failures (see [`error::json_errors`]).
 //!
 //! Of the internal inter-worker endpoints (§1.8) only `POST /connectors/{c}/tasks` is served
-//! (unsigned: no session keys yet); forwarding to the leader is the distributed herder's.
+//! (unsigned: no session keys yet); forwarding to the leader is the distributed herder's, which
+//! reads the request's `?forward=` through [`forward_param`].
 //! Not served yet: `PUT /connectors/{c}/fence`, `admin.listeners`, and HTTPS listeners
 //! (refused at start-up).
 
 mod body;
 mod connectors;
 pub mod error;
+mod forwarding;
 mod listeners;
 mod loggers;
 mod plugins;
@@ -32,6 +34,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+pub use forwarding::forward_param;
 pub use listeners::{parse_listeners, ListenerError};
 pub use root::CONNECT_VERSION;
 
@@ -137,6 +140,7 @@ pub fn router(herder: Arc<dyn Herder>, logs: LogLevels) -> Router {
         .fold(Router::new(), |r, (path, methods)| route(r, path, methods));
     router
         .fallback(|| async { ApiError::http(axum::http::StatusCode::NOT_FOUND) })
+        .layer(axum::middleware::from_fn(forwarding::record_forward))
         .layer(axum::middleware::map_response(error::json_errors))
         .with_state(AppState { herder, logs })
 }

@@ -349,8 +349,10 @@ impl Herder for MemHerder {
         configs: Vec<Props>,
         forward: Option<bool>,
     ) -> HerderResult<()> {
+        // The middleware's view of `?forward=` must agree with the handler's.
+        let param = super::forward_param();
         self.record(format!(
-            "put task configs {name} {configs:?} forward={forward:?}"
+            "put task configs {name} {configs:?} forward={forward:?} param={param:?}"
         ));
         Ok(())
     }
@@ -914,7 +916,7 @@ async fn internal_task_configs_post_is_204_and_passes_forward_on() {
         assert_eq!(
             c.herder.calls(),
             [format!(
-                r#"put task configs a [{{"task.class": "T", "topics": "t"}}, {{"task.class": "T"}}] forward={forward}"#
+                r#"put task configs a [{{"task.class": "T", "topics": "t"}}, {{"task.class": "T"}}] forward={forward} param={forward}"#
             )]
         );
     }
