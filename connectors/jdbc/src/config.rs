@@ -48,6 +48,7 @@ pub(crate) const POLL_INTERVAL: &str = "poll.interval.ms";
 pub(crate) const BATCH_MAX_ROWS: &str = "batch.max.rows";
 pub(crate) const TABLE_POLL_INTERVAL: &str = "table.poll.interval.ms";
 pub(crate) const NUMERIC_MAPPING: &str = "numeric.mapping";
+pub(crate) const NUMERIC_PRECISION_MAPPING: &str = "numeric.precision.mapping";
 pub(crate) const TIMESTAMP_GRANULARITY: &str = "timestamp.granularity";
 /// Task config key: the tables one task reads (Confluent's `tables`).
 pub(crate) const TASK_TABLES: &str = "tables";
@@ -142,6 +143,7 @@ pub fn source_config_def() -> ConfigDef {
         .define(key(BATCH_MAX_ROWS, Int, "1000", Low, "Maximum number of rows to include in a single batch when polling for new data.").validator(Validator::at_least(1.0)))
         .define(key(TABLE_POLL_INTERVAL, Long, "60000", Low, "Frequency in ms to poll for new or removed tables."))
         .define(ConfigKey::new(NUMERIC_MAPPING, String).default_null().importance(Low).doc("Map NUMERIC values by precision and optionally scale to integral or decimal types.").validator(Validator::OneOf(vec!["none", "precision_only", "best_fit", "best_fit_eager_double"])))
+        .define(key(NUMERIC_PRECISION_MAPPING, Boolean, "false", Low, "Whether or not to attempt mapping NUMERIC values by precision to integral types. Deprecated: numeric.mapping, when set, wins; true means precision_only."))
         .define(key(TIMESTAMP_GRANULARITY, String, "connect_logical", Low, "Define the granularity of the Timestamp column: connect_logical (Connect's Timestamp logical type), micros_long / nanos_long (epoch micro/nanoseconds), micros_string / nanos_string (the same as a string), micros_iso_datetime_string / nanos_iso_datetime_string (yyyy-MM-dd'T'HH:mm:ss.SSSSSS[SSS] in db.timezone).").validator(Validator::OneOf(TimestampGranularity::NAMES.to_vec())))
 }
 
@@ -402,7 +404,11 @@ impl SourceSettings {
         let isolation = IsolationMode::parse(c.string(TRANSACTION_ISOLATION_MODE).unwrap_or(""))?;
         let connection = connection_settings(&c)?;
         let mapping = MappingRules {
-            numeric: NumericMapping::parse(c.string(NUMERIC_MAPPING)),
+            // The deprecated boolean counts only when numeric.mapping is unset (Confluent's rule).
+            numeric: match c.string(NUMERIC_MAPPING) {
+                None if c.boolean(NUMERIC_PRECISION_MAPPING) => NumericMapping::PrecisionOnly,
+                m => NumericMapping::parse(m),
+            },
             timestamps: TimestampGranularity::parse(c.string(TIMESTAMP_GRANULARITY).unwrap_or("")),
             zone: connection.timezone,
         };
@@ -634,6 +640,27 @@ mod tests {
         ]));
         let s = SourceSettings::parse(&p).unwrap();
         assert_eq!(s.query_retry_attempts, Some(3));
+        for (extra, want) in [
+            (
+                vec![("numeric.precision.mapping", "true")],
+                NumericMapping::PrecisionOnly,
+            ),
+            (
+                vec![
+                    ("numeric.precision.mapping", "true"),
+                    ("numeric.mapping", "best_fit"),
+                ],
+                NumericMapping::BestFit,
+            ),
+        ] {
+            let mut p = props(&base);
+            p.extend(props(&extra));
+            assert_eq!(
+                SourceSettings::parse(&p).unwrap().mapping.numeric,
+                want,
+                "{extra:?}"
+            );
+        }
         assert_eq!(s.isolation.sql_level(), Some("READ COMMITTED"));
         let table: Vec<(&str, &str, &str)> = vec![
             ("transaction.isolation.mode", "SQL_SERVER_SNAPSHOT", "Isolation mode of `SQL_SERVER_SNAPSHOT` can only be configured with a Sql Server Dialect"),

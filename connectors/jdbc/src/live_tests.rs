@@ -1509,3 +1509,72 @@ async fn query_retry_attempts_bound_the_retries() {
         );
     }
 }
+
+/// How long the source takes from connector start to its first page on a 200k-row table, split
+/// into its steps, and how fast the pages after it come. A measurement, not a test: run with
+/// `cargo test -p ferry-connector-jdbc --release --lib source_startup_cost -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn source_startup_cost() {
+    for b in backends("source_startup_cost") {
+        let (id_col, rows) = if b.is_pg() {
+            (
+                "BIGSERIAL PRIMARY KEY",
+                "INSERT INTO jt_startup (name, price) SELECT 'name-' || g, g / 100.0 \
+                 FROM generate_series(1, 200000) g",
+            )
+        } else {
+            (
+                "BIGINT AUTO_INCREMENT PRIMARY KEY",
+                "INSERT INTO jt_startup (name, price) SELECT CONCAT('name-', seq), seq / 100 \
+                 FROM seq_1_to_200000",
+            )
+        };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_startup".to_owned(),
+            format!("CREATE TABLE jt_startup (id {id_col}, name VARCHAR(40), price DECIMAL(10,2))"),
+            rows.to_owned(),
+        ])
+        .await;
+        let props = b.props(&[
+            ("mode", "incrementing"),
+            ("table.whitelist", "jt_startup"),
+            ("topic.prefix", ""),
+            ("batch.max.rows", "10000"),
+        ]);
+        let t0 = Instant::now();
+        let task_config = task_props(&props).await;
+        let t1 = Instant::now();
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = JdbcSourceTask::new();
+        task.start(
+            &task_config,
+            SourceTaskContext {
+                offsets: Arc::clone(&offsets) as Arc<dyn OffsetStorageReader>,
+                task_id: 0,
+            },
+        )
+        .await
+        .unwrap();
+        let t2 = Instant::now();
+        let first = task.poll().await.unwrap().len();
+        let t3 = Instant::now();
+        let mut n = first;
+        while n < 200_000 {
+            n += task.poll().await.unwrap().len();
+        }
+        let t4 = Instant::now();
+        task.stop().await.unwrap();
+        println!(
+            "{:?}: connector start + task configs {:?}, task start {:?}, first page ({first} rows) {:?}, \
+             the other {} rows {:?} ({:.0} rows/s)",
+            b.kind,
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            n - first,
+            t4 - t3,
+            (n - first) as f64 / (t4 - t3).as_secs_f64()
+        );
+    }
+}
