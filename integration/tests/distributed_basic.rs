@@ -271,3 +271,68 @@ fn sink_tasks_are_spread_over_the_workers_and_each_commits_its_partition() {
         (got == expected).then_some(()).ok_or(offsets.to_string())
     });
 }
+
+/// Ferry's `ferry.auto.restart.*` in distributed mode: a sink task that fails (its output
+/// directory does not exist) is restarted in place by the worker running it, with the pending
+/// restart in its FAILED trace, until it runs; then the records arrive and the restarts are
+/// counted on `/metrics`.
+#[test]
+fn a_failed_task_is_restarted_automatically_where_it_runs() {
+    let Some(broker) = distributed_broker("a_failed_task_is_restarted_automatically_where_it_runs")
+    else {
+        return;
+    };
+    let cluster = ClusterProps::new(&broker, "dist-auto").with("ferry.auto.restart.enable", "true");
+    let workers = cluster.start_workers(2);
+    let topic = unique_name("dist-auto-in");
+    broker.create_topic(&topic, 1);
+    broker.produce_values(&topic, &numbered(0..20));
+    let missing = workers[0].dir().join("not-yet");
+    let output = missing.join("out.txt");
+    let name = &unique_name("dist-auto-sink");
+    let (code, body) = workers[0].rest().post(
+        "/connectors",
+        &json!({"name": name, "config": {
+            "connector.class": "FileStreamSink",
+            "file": output.display().to_string(),
+            "topics": topic,
+            "ferry.auto.restart.initial.delay.ms": "300",
+            "ferry.auto.restart.max.delay.ms": "300",
+        }}),
+    );
+    assert_eq!(code, 201, "create: {body}");
+    let owner = wait_until_ok(
+        DEFAULT_TIMEOUT,
+        "a FAILED task with a pending restart",
+        || {
+            let (_, status) = workers[1].rest().get(&format!("/connectors/{name}/status"));
+            let task = &status["tasks"][0];
+            let trace = task["trace"].as_str().unwrap_or_default();
+            (task["state"] == "FAILED" && trace.contains("Ferry: automatic restart #"))
+                .then(|| task["worker_id"].as_str().unwrap_or_default().to_owned())
+                .ok_or(status.to_string())
+        },
+    );
+    std::fs::create_dir(&missing).expect("create the output dir");
+    wait_running(workers[1].rest(), name, DEFAULT_TIMEOUT, Some(&owner));
+    wait_until_ok(DEFAULT_TIMEOUT, "every record in the file", || {
+        let lines = ferry_integration::read_lines(&output);
+        (lines == numbered(0..20))
+            .then_some(())
+            .ok_or(format!("{lines:?}"))
+    });
+    let w = workers.iter().find(|w| w.id() == owner).expect("owner");
+    let restarts = w.metrics("ferry_task_auto_restarts_total{");
+    let starts = w.task_starts()[&(name.clone(), 0)];
+    let restarted = restarts
+        .iter()
+        .find(|(k, _)| k.contains(name.as_str()))
+        .map(|(_, v)| *v as u64)
+        .expect("the task's restart counter");
+    assert!(restarted >= 1, "restarts {restarts:?}");
+    assert_eq!(
+        starts,
+        restarted + 1,
+        "one start plus one per automatic restart"
+    );
+}

@@ -19,9 +19,11 @@
 //!   local status view every 250 ms, not synchronously with the state change.
 //! - A worker that cannot catch up with the assignment's config offset within
 //!   `worker.sync.timeout.ms` rejoins at once (Connect leaves for `worker.unsync.backoff.ms`).
-//! - Forwarded and owner-bound requests use `http://` (the advertised `host:port`); the
-//!   standalone-only automatic restart extension (`ferry.auto.restart.enable`) is not applied.
+//! - Forwarded and owner-bound requests use `http://` (the advertised `host:port`).
+//! - Ferry's automatic restart extension (`ferry.auto.restart.*`) restarts failed work in place
+//!   on the worker running it (see `auto_restart`).
 
+mod auto_restart;
 mod forward;
 mod metrics;
 mod rebalance;

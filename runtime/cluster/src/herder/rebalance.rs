@@ -311,6 +311,7 @@ impl DistributedHerder {
         let mut work = self.work.lock().await;
         self.apply_updates(&mut work, &before, &config, &updates)
             .await;
+        self.auto_restart_tick(&mut work, &config).await;
         self.publish_statuses(&mut work).await;
         Ok(before.task_counts() != config.task_counts())
     }

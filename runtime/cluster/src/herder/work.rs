@@ -45,6 +45,8 @@ pub(super) struct LocalWork {
     pub(super) tasks: BTreeMap<TaskId, RunningTask>,
     published: BTreeMap<String, (State, Option<String>)>,
     published_topics: BTreeMap<String, Vec<String>>,
+    /// Automatic restarts of failed work (`ferry.auto.restart.*`).
+    pub(super) restarts: super::auto_restart::AutoRestarts,
 }
 
 impl LocalWork {
