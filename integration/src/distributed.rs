@@ -48,6 +48,14 @@ pub fn distributed_broker(test: &str) -> Option<TestBroker> {
 pub struct ClusterProps(Vec<(String, String)>);
 
 impl ClusterProps {
+    /// The `group.id` (the internal topics are `{group}-configs`, `-offsets`, `-status`).
+    pub fn group(&self) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == "group.id")
+            .map_or("", |(_, v)| v.as_str())
+    }
+
     /// A new cluster (unique group and topics) on `broker`.
     pub fn new(broker: &TestBroker, prefix: &str) -> Self {
         let group = unique_name(prefix);

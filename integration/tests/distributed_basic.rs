@@ -15,7 +15,7 @@ use ferry_integration::distributed::{
     ClusterProps, Worker, FAILOVER_TIMEOUT,
 };
 use ferry_integration::{
-    append_lines, unique_name, wait_until_ok, write_lines, RestClient, DEFAULT_TIMEOUT,
+    append_lines, unique_name, wait_until_ok, write_lines, RestClient, TestBroker, DEFAULT_TIMEOUT,
 };
 use serde_json::json;
 
@@ -335,4 +335,111 @@ fn a_failed_task_is_restarted_automatically_where_it_runs() {
         restarted + 1,
         "one start plus one per automatic restart"
     );
+}
+
+/// The last value stored under `key` in an offsets topic (None when absent).
+fn last_offset(broker: &TestBroker, topic: &str, key: &str) -> Option<String> {
+    broker
+        .consume_all(topic, DEFAULT_TIMEOUT)
+        .into_iter()
+        .filter(|r| r.key.as_deref() == Some(key.as_bytes()))
+        .next_back()
+        .map(|r| String::from_utf8(r.value.unwrap_or_default()).expect("UTF-8 offset"))
+}
+
+/// KIP-618 per-connector offsets topic (`offsets.storage.topic`): a source connector's offsets
+/// land in its own topic (created on demand) and in the worker's, are read back through the
+/// other worker, and an offsets PATCH through the other worker is what the resumed task
+/// starts from.
+#[test]
+fn a_source_with_its_own_offsets_topic_commits_reads_and_alters_offsets_there() {
+    let Some(broker) = distributed_broker(
+        "a_source_with_its_own_offsets_topic_commits_reads_and_alters_offsets_there",
+    ) else {
+        return;
+    };
+    let cluster = ClusterProps::new(&broker, "dist-own-offsets");
+    let workers = cluster.start_workers(2);
+    let input = workers[0].dir().join("in.txt");
+    write_lines(&input, &numbered(0..50));
+    let name = &unique_name("dist-own-offsets");
+    let topic = unique_name("dist-own-offsets-out");
+    let offsets_topic = unique_name("dist-own-offsets-topic");
+    broker.create_topic(&topic, 1);
+    let (code, body) = workers[0].rest().post(
+        "/connectors",
+        &json!({"name": name, "config": {
+            "connector.class": "FileStreamSource",
+            "file": input.display().to_string(),
+            "topic": topic,
+            "offsets.storage.topic": offsets_topic,
+        }}),
+    );
+    assert_eq!(code, 201, "create: {body}");
+    assert_delivered(&broker, &topic, &numbered(0..50));
+
+    // Each line is 10 bytes: after 50 lines the position is 500, in both topics.
+    let key = format!(r#"["{name}",{{"filename":"{}"}}]"#, input.display());
+    for t in [&offsets_topic, &format!("{}-offsets", cluster.group())] {
+        wait_until_ok(DEFAULT_TIMEOUT, &format!("the offset in {t}"), || {
+            let last = last_offset(&broker, t, &key);
+            (last.as_deref() == Some(r#"{"position":500}"#))
+                .then_some(())
+                .ok_or(format!("{last:?}"))
+        });
+    }
+    let partition = json!({"filename": input.display().to_string()});
+    let (code, offsets) = workers[1]
+        .rest()
+        .get(&format!("/connectors/{name}/offsets"));
+    assert_eq!(
+        (code, offsets),
+        (
+            200,
+            json!({"offsets": [{"partition": partition, "offset": {"position": 500}}]})
+        )
+    );
+
+    // Stop, move the offset back to line 25 through the other worker, resume: lines 25..50
+    // are read again from there.
+    let (code, _) = workers[1]
+        .rest()
+        .put_empty(&format!("/connectors/{name}/stop"));
+    assert_eq!(code, 204);
+    wait_connector_stopped(workers[1].rest(), name);
+    let (code, body) = workers[1]
+        .rest()
+        .request(
+            "PATCH",
+            &format!("/connectors/{name}/offsets"),
+            Some(&json!({"offsets": [{"partition": partition, "offset": {"position": 250}}]})),
+        )
+        .expect("PATCH offsets");
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(
+        last_offset(&broker, &offsets_topic, &key).as_deref(),
+        Some(r#"{"position":250}"#)
+    );
+    let (code, _) = workers[1]
+        .rest()
+        .put_empty(&format!("/connectors/{name}/resume"));
+    assert_eq!(code, 202);
+    let mut expected = numbered(0..50);
+    expected.extend(numbered(25..50));
+    wait_until_ok(DEFAULT_TIMEOUT, "lines 25..50 read again", || {
+        let values = ferry_integration::distributed::topic_values(&broker, &topic);
+        (values == expected)
+            .then_some(())
+            .ok_or(format!("{} values", values.len()))
+    });
+}
+
+/// Waits until `rest` reports the connector STOPPED with no tasks.
+fn wait_connector_stopped(rest: &RestClient, name: &str) {
+    wait_until_ok(DEFAULT_TIMEOUT, "STOPPED with no tasks", || {
+        let (_, status) = rest.get(&format!("/connectors/{name}/status"));
+        (status["connector"]["state"] == "STOPPED" && status["tasks"] == json!([]))
+            .then_some(())
+            .ok_or(status.to_string())
+    });
 }

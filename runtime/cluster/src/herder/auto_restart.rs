@@ -91,7 +91,7 @@ impl DistributedHerder {
                         .auto_restarts
                         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.stop_tasks(work, std::slice::from_ref(&id)).await;
-                    self.start_task(work, &id, config);
+                    self.start_task(work, &id, config).await;
                 }
                 Decision::Wait => {}
             }

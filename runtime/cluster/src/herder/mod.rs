@@ -13,8 +13,9 @@
 //!   sent straight to the worker the status topic names as its owner (over `http://`), not
 //!   through the leader.
 //! - Only the incremental cooperative protocols (`compatible`, `sessioned`) are spoken; internal
-//!   request signing (session keys), per-connector offsets topics and exactly-once source
-//!   support are not implemented.
+//!   request signing (session keys) and exactly-once source support are not implemented.
+//!   Per-connector offsets topics (`offsets.storage.topic`, KIP-618) are: read first, written
+//!   first, the worker's topic written after (see `work::use_offsets_topic_of`).
 //! - Statuses reach the status topic from a publisher that copies changes of this worker's
 //!   local status view every 250 ms, not synchronously with the state change.
 //! - A worker that cannot catch up with the assignment's config offset within
@@ -732,7 +733,7 @@ impl Herder for DistributedHerder {
                 .map(drop);
         }
         self.stop_tasks(&mut work, std::slice::from_ref(&id)).await;
-        self.start_task(&mut work, &id, &state);
+        self.start_task(&mut work, &id, &state).await;
         Ok(())
     }
 
@@ -833,8 +834,11 @@ impl Herder for DistributedHerder {
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let config = self.connector_config(name).await?;
         match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
-            ConnectorType::Source => Ok(ConnectorOffsets {
-                offsets: self
+            ConnectorType::Source => {
+                self.use_offsets_topic_of(name, &config)
+                    .await
+                    .map_err(internal)?;
+                let offsets = self
                     .source_offsets(name)
                     .await?
                     .into_iter()
@@ -842,8 +846,9 @@ impl Herder for DistributedHerder {
                         partition: source_map_to_json(&p),
                         offset: o.as_ref().map(source_map_to_json),
                     })
-                    .collect(),
-            }),
+                    .collect();
+                Ok(ConnectorOffsets { offsets })
+            }
             ConnectorType::Sink => self.sink_offsets.get(name, &config).await,
         }
     }
@@ -863,6 +868,9 @@ impl Herder for DistributedHerder {
         let (_, config) = self.require_stopped(name).await?;
         match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
             ConnectorType::Source => {
+                self.use_offsets_topic_of(name, &config)
+                    .await
+                    .map_err(internal)?;
                 self.write_source_offsets(name, offset_writes(&offsets)?)
                     .await?;
             }
@@ -880,6 +888,9 @@ impl Herder for DistributedHerder {
         let (_, config) = self.require_stopped(name).await?;
         match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
             ConnectorType::Source => {
+                self.use_offsets_topic_of(name, &config)
+                    .await
+                    .map_err(internal)?;
                 let writes: Vec<OffsetWrite> = self
                     .source_offsets(name)
                     .await?

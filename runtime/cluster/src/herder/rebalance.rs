@@ -297,7 +297,7 @@ impl DistributedHerder {
         }
         for id in &a.assigned.tasks {
             if !work.tasks.contains_key(id) {
-                self.start_task(&mut work, id, &config);
+                self.start_task(&mut work, id, &config).await;
             }
         }
         self.publish_statuses(&mut work).await;
@@ -392,7 +392,7 @@ impl DistributedHerder {
             self.stop_tasks(work, &ids).await;
             for (id, again) in restart {
                 if again {
-                    self.start_task(work, &id, config);
+                    self.start_task(work, &id, config).await;
                 } else {
                     self.ctx.status.remove_task(&id);
                 }
@@ -426,7 +426,7 @@ impl DistributedHerder {
                     .collect();
                 self.stop_tasks(work, &ids).await;
                 for id in ids {
-                    self.start_task(work, &id, config);
+                    self.start_task(work, &id, config).await;
                 }
             }
         }

@@ -15,6 +15,7 @@ use ferry_worker::task_runner::{start_task, RunningTask};
 
 use super::{forward, ConnectorRequest, DistributedHerder, HerderConnectorContext};
 use crate::store::config::ClusterConfigState;
+use crate::store::log::TopicSpec;
 use crate::store::status::{Status, StatusKey};
 
 /// Wait before a connector's task configs are generated and sent again after the leader did
@@ -236,7 +237,7 @@ impl DistributedHerder {
     }
 
     /// Starts task `id` here with its committed config, in its connector's target state.
-    pub(super) fn start_task(
+    pub(super) async fn start_task(
         &self,
         work: &mut LocalWork,
         id: &TaskId,
@@ -264,6 +265,11 @@ impl DistributedHerder {
                 return;
             }
         };
+        if let Err(e) = self.use_offsets_topic_of(&id.connector, raw).await {
+            tracing::error!(task = %id, "task failed to start: {}", e.trace());
+            self.ctx.status.put_task(id, State::Failed, Some(e.trace()));
+            return;
+        }
         let spec = TaskSpec {
             id: id.clone(),
             connector_props: self.providers.resolve(raw).unwrap_or_else(|_| raw.clone()),
@@ -274,6 +280,38 @@ impl DistributedHerder {
             start_task(&self.ctx, spec, plugin.new_task, target),
         );
         self.count_task_start(id);
+    }
+
+    /// KIP-618: a source connector whose config names `offsets.storage.topic` keeps its offsets
+    /// in that topic (created like the worker's offsets topic when missing), read before the
+    /// worker's topic and written before it; without the key it uses the worker's topic only.
+    pub(super) async fn use_offsets_topic_of(
+        &self,
+        connector: &str,
+        config: &Props,
+    ) -> Result<(), ConnectError> {
+        let is_source = resolve_plugin(&self.ctx.plugins, config)
+            .is_ok_and(|p| p.connector_type() == ferry_api::ConnectorType::Source);
+        if !is_source {
+            return Ok(());
+        }
+        let spec = config
+            .get("offsets.storage.topic")
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .map(|t| TopicSpec {
+                name: t.to_owned(),
+                partitions: self.dconfig.partitions("offset.storage.partitions"),
+                replication_factor: self
+                    .dconfig
+                    .replication_factor("offset.storage.replication.factor"),
+                configs: Props::new(),
+            });
+        let offsets = self.offsets.clone();
+        let name = connector.to_owned();
+        tokio::task::spawn_blocking(move || offsets.ensure_connector_topic(&name, spec.as_ref()))
+            .await
+            .map_err(|e| ConnectError::internal(e.to_string()))?
     }
 
     /// Stops the given tasks concurrently (one shared graceful timeout).

@@ -224,6 +224,34 @@ impl KafkaOffsetStore {
         Ok(())
     }
 
+    /// Makes `connector` use `spec`'s topic as its own (opening it unless it already does), or
+    /// only the worker's topic when `spec` is None (its config no longer names one).
+    pub fn ensure_connector_topic(
+        &self,
+        connector: &str,
+        spec: Option<&TopicSpec>,
+    ) -> Result<(), ConnectError> {
+        let current = self
+            .topics
+            .lock()
+            .unwrap()
+            .connectors
+            .get(connector)
+            .map(|t| t.log.topic().to_owned());
+        match spec {
+            Some(spec) if current.as_deref() != Some(spec.name.as_str()) => {
+                self.use_connector_topic(connector, spec)
+            }
+            Some(_) => Ok(()),
+            None => {
+                if current.is_some() {
+                    self.topics.lock().unwrap().connectors.remove(connector);
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Reads every offsets topic to its end (offsets other workers committed).
     pub fn refresh(&self) -> Result<(), ConnectError> {
         let mut topics = self.topics.lock().unwrap();
