@@ -342,8 +342,7 @@ fn last_offset(broker: &TestBroker, topic: &str, key: &str) -> Option<String> {
     broker
         .consume_all(topic, DEFAULT_TIMEOUT)
         .into_iter()
-        .filter(|r| r.key.as_deref() == Some(key.as_bytes()))
-        .next_back()
+        .rfind(|r| r.key.as_deref() == Some(key.as_bytes()))
         .map(|r| String::from_utf8(r.value.unwrap_or_default()).expect("UTF-8 offset"))
 }
 
