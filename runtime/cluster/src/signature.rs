@@ -154,10 +154,19 @@ mod tests {
         assert_eq!(err.status(), 403);
     }
 
+    /// Session key, algorithm header, signature header, expected status and message part.
+    type Case<'a> = (
+        Option<&'a SessionKey>,
+        Option<&'a str>,
+        Option<&'a str>,
+        u16,
+        &'a str,
+    );
+
     #[test]
     fn missing_unknown_or_unverifiable_signatures_get_connects_statuses() {
         let k = key(b"k");
-        let cases: [(Option<&SessionKey>, Option<&str>, Option<&str>, u16, &str); 4] = [
+        let cases: [Case; 4] = [
             (
                 Some(&k),
                 None,
