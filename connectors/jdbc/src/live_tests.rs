@@ -1536,37 +1536,53 @@ async fn source_startup_cost() {
             rows.to_owned(),
         ])
         .await;
-        let props = b.props(&[
-            ("mode", "incrementing"),
-            ("table.whitelist", "jt_startup"),
-            ("topic.prefix", ""),
-            ("batch.max.rows", "10000"),
-        ]);
-        let t0 = Instant::now();
-        let task_config = task_props(&props).await;
-        let t1 = Instant::now();
-        let offsets = Arc::new(MemoryOffsets::default());
-        let mut task = JdbcSourceTask::new();
-        task.start(
-            &task_config,
-            SourceTaskContext {
-                offsets: Arc::clone(&offsets) as Arc<dyn OffsetStorageReader>,
-                task_id: 0,
-            },
-        )
-        .await
-        .unwrap();
-        let t2 = Instant::now();
-        let first = task.poll().await.unwrap().len();
-        let t3 = Instant::now();
-        let mut n = first;
-        while n < 200_000 {
-            n += task.poll().await.unwrap().len();
-        }
-        let t4 = Instant::now();
-        task.stop().await.unwrap();
-        println!(
-            "{:?}: connector start + task configs {:?}, task start {:?}, first page ({first} rows) {:?}, \
+        for mode in ["incrementing", "bulk"] {
+            let props = b.props(&[
+                ("mode", mode),
+                ("table.whitelist", "jt_startup"),
+                ("topic.prefix", ""),
+                ("batch.max.rows", "10000"),
+            ]);
+            if mode == "incrementing" {
+                let tables = crate::source::decode_tables(&task_props(&props).await["tables"]);
+                let mut db = b.db().await;
+                let t = Instant::now();
+                for _ in 0..20 {
+                    db.table_columns(&tables.as_ref().unwrap()[0])
+                        .await
+                        .unwrap();
+                }
+                println!(
+                    "{:?}: catalog columns query {:?} each",
+                    b.kind,
+                    t.elapsed() / 20
+                );
+            }
+            let t0 = Instant::now();
+            let task_config = task_props(&props).await;
+            let t1 = Instant::now();
+            let offsets = Arc::new(MemoryOffsets::default());
+            let mut task = JdbcSourceTask::new();
+            task.start(
+                &task_config,
+                SourceTaskContext {
+                    offsets: Arc::clone(&offsets) as Arc<dyn OffsetStorageReader>,
+                    task_id: 0,
+                },
+            )
+            .await
+            .unwrap();
+            let t2 = Instant::now();
+            let first = task.poll().await.unwrap().len();
+            let t3 = Instant::now();
+            let mut n = first;
+            while n < 200_000 {
+                n += task.poll().await.unwrap().len();
+            }
+            let t4 = Instant::now();
+            task.stop().await.unwrap();
+            println!(
+            "{:?} {mode}: connector start + task configs {:?}, task start {:?}, first page ({first} rows) {:?}, \
              the other {} rows {:?} ({:.0} rows/s)",
             b.kind,
             t1 - t0,
@@ -1576,5 +1592,6 @@ async fn source_startup_cost() {
             t4 - t3,
             (n - first) as f64 / (t4 - t3).as_secs_f64()
         );
+        }
     }
 }

@@ -154,12 +154,23 @@ impl DbTimeZone {
         if let Some(fixed) = Self::parse_fixed(t) {
             return fixed.ok_or_else(|| bad("not a valid offset such as +02:00"));
         }
-        intern(t).map(DbTimeZone::Named).map_err(|e| {
+        intern(t).map(DbTimeZone::from_rules).map_err(|e| {
             bad(&format!(
                 "not a known time zone ({e}); use a tz database name such as Europe/Paris or an \
                  offset such as +02:00"
             ))
         })
+    }
+
+    /// A zone whose rules never change its offset (`Etc/UTC`, `Etc/GMT+5`) is a fixed offset:
+    /// sessions then get an offset, which MySQL accepts without its time zone tables.
+    fn from_rules(zone: &'static NamedZone) -> DbTimeZone {
+        let rules = &zone.rules;
+        if rules.following(jiff::Timestamp::MIN).next().is_none() {
+            DbTimeZone::Fixed(rules.to_offset(jiff::Timestamp::UNIX_EPOCH).seconds())
+        } else {
+            DbTimeZone::Named(zone)
+        }
     }
 
     /// `Some` when `t` has the form of a UTC offset (valid or not), `None` for a region name.
@@ -414,6 +425,14 @@ mod tests {
             DbTimeZone::parse("GMT-0530").unwrap(),
             DbTimeZone::Fixed(-(5 * 3600 + 30 * 60))
         );
+        // Zones without transitions are offsets (the tz database's GMT+5 is UTC-5).
+        for (name, offset) in [("Etc/UTC", 0), ("Etc/GMT+5", -5 * 3600), ("Zulu", 0)] {
+            assert_eq!(
+                DbTimeZone::parse(name).unwrap(),
+                DbTimeZone::Fixed(offset),
+                "{name}"
+            );
+        }
         for bad in ["Mars/Base", "+25:00", "UTC+x"] {
             let err = DbTimeZone::parse(bad).unwrap_err();
             assert!(
