@@ -39,7 +39,15 @@ fn main() {
 
     let worker = Worker::new(&rest);
     let what = format!("{connectors} connectors and {tasks} tasks RUNNING over {workers} workers");
+    // Each change of the state counts and placement goes to stderr with its time: how the
+    // work came back (all at once, or one task after another) is what explains a slow settle.
+    let mut seen = String::new();
     let settled = worker.wait_for(interval, timeout, &what, |layout| {
+        let now = format!("{}; {}", layout.describe_states(), layout.describe_counts());
+        if now != seen {
+            eprintln!("  +{} ms: {now}", epoch_ms().saturating_sub(since));
+            seen = now;
+        }
         layout.unsettled(connectors, tasks, workers)
     });
     let ms = epoch_ms().saturating_sub(since);

@@ -95,6 +95,24 @@ impl Layout {
             .collect()
     }
 
+    /// How many units are RUNNING.
+    pub(crate) fn running(&self) -> usize {
+        self.0.values().filter(|at| at.state == "RUNNING").count()
+    }
+
+    /// `STATE=count` for every state present, e.g. `RUNNING=86 UNASSIGNED=24`.
+    pub(crate) fn describe_states(&self) -> String {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for at in self.0.values() {
+            *counts.entry(at.state.as_str()).or_default() += 1;
+        }
+        counts
+            .iter()
+            .map(|(state, n)| format!("{state}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Units per worker as `(connectors, tasks)`.
     pub(crate) fn counts(&self) -> BTreeMap<&str, (usize, usize)> {
         let mut counts: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
@@ -225,6 +243,8 @@ mod tests {
                 .map(|(u, p)| (u.clone(), p.state.as_str(), p.worker.as_str()))
                 .collect();
         assert_eq!(got, expect);
+        assert_eq!(l.running(), 2);
+        assert_eq!(l.describe_states(), "PAUSED=1 RUNNING=2");
         assert_eq!(
             l.on_worker("w1"),
             BTreeSet::from([Unit::Connector("a".into()), Unit::Task("a".into(), 1)])
