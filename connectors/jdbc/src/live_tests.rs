@@ -1595,3 +1595,44 @@ async fn source_startup_cost() {
         }
     }
 }
+
+/// A zone name the MySQL server has no time zone tables for fails the connection with the way
+/// out in the message (skipped when the server has the zone).
+#[tokio::test]
+async fn mysql_zone_name_without_zone_tables_says_how_to_fix_it() {
+    for b in backends("mysql_zone_name_without_zone_tables_says_how_to_fix_it") {
+        if b.is_pg() {
+            continue;
+        }
+        let zone = "Pacific/Chatham";
+        let mut db = b.db().await;
+        let rows = db
+            .query(
+                "SELECT CAST(COUNT(*) AS SIGNED) FROM mysql.time_zone_name WHERE name = ?",
+                &[Cell::Text(zone.into())],
+            )
+            .await
+            .unwrap();
+        if !matches!(rows[0][0], Cell::Int(0)) {
+            eprintln!("SKIPPED: the server has time zone tables for {zone}");
+            continue;
+        }
+        let err = Db::connect(&ConnectionSettings {
+            url: JdbcUrl::parse(&b.url).unwrap(),
+            user: None,
+            password: None,
+            timezone: DbTimeZone::parse(zone).unwrap(),
+            attempts: 1,
+            backoff_ms: 0,
+        })
+        .await
+        .unwrap_err();
+        assert!(
+            err.message().starts_with(
+                "db.timezone Pacific/Chatham: MySQL/MariaDB knows zone names only from its time \
+                 zone tables (load them with mariadb-tzinfo-to-sql"
+            ),
+            "{err}"
+        );
+    }
+}

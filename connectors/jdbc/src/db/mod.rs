@@ -101,7 +101,19 @@ impl Db {
             ),
         };
         for stmt in db.dialect().session_setup(&settings.offset_text()) {
-            db.simple(&stmt).await?;
+            db.simple(&stmt)
+                .await
+                .map_err(|e| match settings.timezone {
+                    DbTimeZone::Named(_) if settings.url.kind == DbKind::MySql => {
+                        e.context(format!(
+                    "db.timezone {}: MySQL/MariaDB knows zone names only from its time zone \
+                     tables (load them with mariadb-tzinfo-to-sql /usr/share/zoneinfo | mariadb \
+                     mysql) — or use an offset such as +01:00",
+                    settings.timezone.offset_text()
+                ))
+                    }
+                    _ => e,
+                })?;
         }
         Ok(db)
     }
