@@ -1636,3 +1636,44 @@ async fn mysql_zone_name_without_zone_tables_says_how_to_fix_it() {
         );
     }
 }
+
+/// `query.suffix` ends the generated statement (here limiting each query to one row).
+#[tokio::test]
+async fn query_suffix_ends_the_generated_query() {
+    for b in backends("query_suffix_ends_the_generated_query") {
+        let id_col = if b.is_pg() {
+            "SERIAL PRIMARY KEY"
+        } else {
+            "INT AUTO_INCREMENT PRIMARY KEY"
+        };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_suffix".to_owned(),
+            format!("CREATE TABLE jt_suffix (id {id_col}, v INT)"),
+            "INSERT INTO jt_suffix (v) VALUES (1),(2),(3)".to_owned(),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = start_source(
+            &b.props(&[
+                ("mode", "incrementing"),
+                ("table.whitelist", "jt_suffix"),
+                ("topic.prefix", ""),
+                ("poll.interval.ms", "10"),
+                ("query.suffix", "LIMIT 1"),
+            ]),
+            &offsets,
+        )
+        .await;
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while got.len() < 3 {
+            assert!(Instant::now() < deadline, "{got:?}");
+            let batch = task.poll().await.unwrap();
+            assert!(batch.len() <= 1, "{batch:?}");
+            offsets.commit(&batch);
+            got.extend(batch);
+        }
+        task.stop().await.unwrap();
+        assert_eq!(ids(&got), [1, 2, 3], "{:?}", b.kind);
+    }
+}
