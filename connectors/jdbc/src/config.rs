@@ -189,16 +189,42 @@ pub(crate) fn validate_with(
     }
     if let Err(e) = parse(props) {
         let msg = e.message().to_owned();
-        let at = values
+        let at: Vec<usize> = match values
             .iter()
             .position(|v| msg.contains(&format!("configuration {}", v.name)))
-            .or_else(|| values.iter().position(|v| msg.contains(v.name.as_str())))
-            .unwrap_or(0);
-        if let Some(v) = values.get_mut(at) {
-            v.errors.push(msg);
+        {
+            Some(i) => vec![i],
+            // A rule between keys ("Cannot use both a and b") is reported on each, as Connect does.
+            None => values
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| names_key(&msg, &v.name))
+                .map(|(i, _)| i)
+                .collect(),
+        };
+        for i in if at.is_empty() { vec![0] } else { at } {
+            if let Some(v) = values.get_mut(i) {
+                v.errors.push(msg.clone());
+            }
         }
     }
     values
+}
+
+/// Whether `msg` names `key` as a whole word (`query` is not named by `query.suffix`; a
+/// sentence's full stop after the key does not count as part of a name).
+fn names_key(msg: &str, key: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    msg.match_indices(key).any(|(i, _)| {
+        let before = msg[..i].chars().next_back();
+        let mut after = msg[i + key.len()..].chars();
+        let continues = match after.next() {
+            Some('.') => after.next().is_some_and(word),
+            Some(c) => word(c),
+            None => false,
+        };
+        !before.is_some_and(|c| word(c) || c == '.') && !continues
+    })
 }
 
 /// The connection part of a parsed config.
@@ -745,6 +771,35 @@ mod tests {
         assert_eq!(with_errors.len(), 1, "{with_errors:?}");
         assert_eq!(with_errors[0].0, "pk.mode");
         assert!(with_errors[0].1[0].contains("needs primary key columns"));
+    }
+
+    #[test]
+    fn validate_reports_a_conflict_on_both_keys() {
+        let p = props(&[
+            ("connection.url", "jdbc:mysql://h/db"),
+            ("topic.prefix", "t"),
+            ("mode", "timestamp"),
+            ("timestamp.column.name", "ts"),
+            ("timestamp.columns.mapping", ".*:[ts]"),
+        ]);
+        let values = validate_with(&source_config_def(), &p, |p| {
+            SourceSettings::parse(p).map(|_| ())
+        });
+        let with_errors: Vec<&str> = values
+            .iter()
+            .filter(|v| !v.errors.is_empty())
+            .map(|v| v.name.as_str())
+            .collect();
+        assert_eq!(
+            with_errors,
+            ["timestamp.column.name", "timestamp.columns.mapping"]
+        );
+        assert!(names_key("Use query.suffix.", "query.suffix"));
+        assert!(!names_key("Use query.suffix.", "query"));
+        assert!(!names_key(
+            "the timestamp.columns.mapping key",
+            "timestamp.column"
+        ));
     }
 
     #[test]
