@@ -1677,3 +1677,56 @@ async fn query_suffix_ends_the_generated_query() {
         assert_eq!(ids(&got), [1, 2, 3], "{:?}", b.kind);
     }
 }
+
+/// A column added while pages are read back to back (the next page reusing the columns of the
+/// last): whichever page sees it first, every row arrives and the new rows carry the new field.
+#[tokio::test]
+async fn a_column_added_between_pages_is_picked_up() {
+    for b in backends("a_column_added_between_pages_is_picked_up") {
+        let id_col = if b.is_pg() {
+            "SERIAL PRIMARY KEY"
+        } else {
+            "INT AUTO_INCREMENT PRIMARY KEY"
+        };
+        b.run(&[
+            "DROP TABLE IF EXISTS jt_evolve_src".to_owned(),
+            format!("CREATE TABLE jt_evolve_src (id {id_col}, v INT)"),
+            "INSERT INTO jt_evolve_src (v) VALUES (1),(2),(3),(4)".to_owned(),
+        ])
+        .await;
+        let offsets = Arc::new(MemoryOffsets::default());
+        let mut task = start_source(
+            &b.props(&[
+                ("mode", "incrementing"),
+                ("table.whitelist", "jt_evolve_src"),
+                ("topic.prefix", ""),
+                ("poll.interval.ms", "10"),
+                ("batch.max.rows", "2"),
+            ]),
+            &offsets,
+        )
+        .await;
+        let mut got = poll_n(&mut task, &offsets, 2).await;
+        b.run(&[
+            "ALTER TABLE jt_evolve_src ADD COLUMN extra VARCHAR(10)".to_owned(),
+            "INSERT INTO jt_evolve_src (v, extra) VALUES (5, 'new')".to_owned(),
+        ])
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while got.len() < 5 {
+            assert!(Instant::now() < deadline, "{got:?}");
+            // A page of the other width is a retriable error: the worker polls again.
+            match task.poll().await {
+                Ok(batch) => {
+                    offsets.commit(&batch);
+                    got.extend(batch);
+                }
+                Err(e) => assert!(e.is_retriable(), "{e}"),
+            }
+        }
+        task.stop().await.unwrap();
+        assert_eq!(ids(&got), [1, 2, 3, 4, 5], "{:?}", b.kind);
+        let last = got[4].record.value.as_struct().unwrap();
+        assert_eq!(last.get("extra"), Some(&Value::String("new".into())));
+    }
+}

@@ -44,6 +44,11 @@ pub(crate) struct Querier {
     pub(crate) buffer: VecDeque<SourceRecord>,
     /// The last mapping, reused while the columns do not change.
     mapping: Option<(Vec<ColumnMeta>, Arc<RowMapping>)>,
+    /// The columns of the last page when it was full: the next page, read right after it, reuses
+    /// them instead of asking the catalog again (a catch-up read of many pages describes the
+    /// table once, as one JDBC result set would). A page of another width is caught by `accept`
+    /// and read again with fresh columns.
+    pub(crate) known_columns: Option<Vec<ColumnMeta>>,
 }
 
 /// Rows fetched for a querier, with what is needed to turn them into records.
@@ -89,6 +94,7 @@ impl Querier {
             next_due: Instant::now(),
             buffer: VecDeque::new(),
             mapping: None,
+            known_columns: None,
         })
     }
 
@@ -220,13 +226,17 @@ impl Origin {
     pub(crate) async fn fetch(
         &self,
         offset_columns: &OffsetColumns,
+        known_columns: Option<Vec<ColumnMeta>>,
         pos: Position,
         db: &mut Db,
         settings: &SourceSettings,
     ) -> Result<Fetched> {
         let d = db.dialect();
         let q = settings.quote;
-        let columns = self.columns(db).await?;
+        let columns = match known_columns {
+            Some(c) => c,
+            None => self.columns(db).await?,
+        };
         let base = self.base_query(d, q);
         let mut params = Vec::new();
         let ts_bounds = |db_now: i64| {
@@ -324,6 +334,7 @@ impl Querier {
         settings: &SourceSettings,
         now: Instant,
     ) -> Result<()> {
+        self.known_columns = None;
         let Fetched {
             columns,
             rows,
@@ -407,6 +418,9 @@ impl Querier {
             self.buffer = out.into();
         } else {
             self.buffer.extend(out);
+        }
+        if full {
+            self.known_columns = Some(columns);
         }
         self.next_due = if full {
             now
@@ -582,11 +596,7 @@ mod tests {
             Box::new(rows[i % rows_per_batch].clone())
         });
         per_row("row clone + struct_of", &mut |i| {
-            Box::new(
-                mapping
-                    .struct_of(rows[i % rows_per_batch].clone())
-                    .unwrap(),
-            )
+            Box::new(mapping.struct_of(rows[i % rows_per_batch].clone()).unwrap())
         });
     }
 }

@@ -225,6 +225,7 @@ impl JdbcSourceTask {
         let (origin, started, position) =
             (querier.origin.clone(), querier.started, querier.position);
         let offset_columns = querier.offset_columns.clone();
+        let known_columns = querier.known_columns.clone();
         let (partition, legacy) = (querier.partition.clone(), querier.legacy_partition.clone());
         self.job = Some(tokio::spawn(async move {
             let result = async {
@@ -245,6 +246,7 @@ impl JdbcSourceTask {
                 let fetched = origin
                     .fetch(
                         &offset_columns,
+                        known_columns,
                         start.unwrap_or(position),
                         &mut db,
                         &settings,
@@ -337,7 +339,10 @@ impl JdbcSourceTask {
                 self.prefetch(&settings);
                 Ok(batch)
             }
-            Err(e) if e.is_retriable() => self.passing_failure(e, &settings),
+            Err(e) if e.is_retriable() => {
+                self.queriers[index].known_columns = None;
+                self.passing_failure(e, &settings)
+            }
             Err(e) => Err(e),
         }
     }
