@@ -334,7 +334,9 @@ impl Querier {
         settings: &SourceSettings,
         now: Instant,
     ) -> Result<()> {
-        self.known_columns = None;
+        // Whether these rows were read with the last page's columns (not bulk: it streams and
+        // describes the table itself). A conversion error then may be a type changed since.
+        let cached_columns = self.known_columns.take().is_some() && settings.mode != Mode::Bulk;
         let Fetched {
             columns,
             rows,
@@ -408,7 +410,16 @@ impl Querier {
                 record: ConnectRecord::new(
                     self.topic.clone(),
                     Some(Arc::clone(&mapping.schema)),
-                    mapping.struct_of(row)?,
+                    mapping.struct_of(row).map_err(|e| {
+                        if cached_columns {
+                            ConnectError::retriable(format!(
+                                "{}: {e}; its columns may have changed, reading again",
+                                self.name()
+                            ))
+                        } else {
+                            e
+                        }
+                    })?,
                 ),
             });
         }
@@ -487,6 +498,62 @@ mod tests {
         ];
         assert!(trim_timestamp_page(&mut co, &[0, 1]));
         assert_eq!(co.len(), 1);
+    }
+
+    /// A page read with the previous page's columns that does not convert is read again with
+    /// fresh columns (retriable); the same failure on fresh columns is the data error it is.
+    #[test]
+    fn conversion_errors_on_reused_columns_are_retried_once() {
+        use crate::types::{ColumnMeta, SqlType};
+        let props: ferry_api::Props = [
+            ("connection.url", "jdbc:postgresql://h/db"),
+            ("topic.prefix", "p-"),
+            ("mode", "incrementing"),
+            ("batch.max.rows", "1"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let settings = SourceSettings::parse(&props).unwrap();
+        let origin = Origin::Table(TableId {
+            catalog: None,
+            schema: Some("public".into()),
+            table: "t".into(),
+        });
+        let mut q = Querier::new(origin, &settings).unwrap();
+        let col = |name: &str, sql_type| ColumnMeta {
+            name: name.into(),
+            sql_type,
+            nullable: false,
+            auto_increment: name == "id",
+        };
+        let columns = vec![
+            col("id", SqlType::Integer { unsigned: false }),
+            col("small", SqlType::SmallInt { unsigned: false }),
+        ];
+        let page = |id: i64, small: i64| Fetched {
+            columns: columns.clone(),
+            rows: vec![vec![Cell::Int(id), Cell::Int(small)]],
+            full: true,
+        };
+        q.accept(page(1, 1), &settings, Instant::now()).unwrap();
+        assert_eq!(q.known_columns.as_deref(), Some(&columns[..]));
+        // As if `small` had become an INTEGER since the columns were read.
+        let err = q
+            .accept(page(2, 100_000), &settings, Instant::now())
+            .unwrap_err();
+        assert!(err.is_retriable(), "{err}");
+        assert_eq!(q.known_columns, None);
+        let err = q
+            .accept(page(2, 100_000), &settings, Instant::now())
+            .unwrap_err();
+        assert!(!err.is_retriable(), "{err}");
+        assert!(err.message().contains("column small"), "{err}");
+        assert_eq!(
+            q.position.incrementing,
+            Some(1),
+            "no position moved past a failed page"
+        );
     }
 
     /// The steady-state cost of turning rows into records (rows → Struct → SourceRecord with its
