@@ -143,6 +143,14 @@ kill_worker() {
     reap "$1"
 }
 
+# stop_workers NAME...: SIGTERM to all at once, then reaps them (one after another would hand
+# each leaver's work to the rest just as they are told to stop).
+stop_workers() {
+    local w
+    for w in "$@"; do kill -TERM "${PID[$w]}" 2>/dev/null || true; done
+    for w in "$@"; do reap "$w"; done
+}
+
 # put_connector URL NAME JSON: creates a connector, retrying while the cluster answers 409
 # (a rebalance in progress) or is not ready.
 put_connector() {
@@ -223,7 +231,7 @@ failover() {
             "$(secs "$(median "${detects[@]}")")" "$(secs "$SESSION_MS")" "$(secs "$(median "${rounds[@]}")")" \
             "$held" "$(secs "$(median "${starts[@]}")")")")
     fi
-    for i in "$w1" "$w2" "$victim"; do kill_worker "$i" TERM; done
+    stop_workers "$w1" "$w2" "$victim"
 }
 
 JOIN_LINES=()
@@ -275,7 +283,7 @@ join() {
     if ((${#joined[@]} > 0)); then
         JOIN_LINES+=("       median split: start -> joined (process start, internal topics read, first round) $(secs "$(median "${joined[@]}")"), -> its tasks assigned (revoke round + assign round) $(secs "$(median "${handed[@]}")"), -> all RUNNING in REST $(secs "$(median "${running[@]}")")")
     fi
-    for i in 1 2 3; do kill_worker "j-w$i" TERM; done
+    stop_workers j-w1 j-w2 j-w3
 }
 
 for part in $PARTS; do
