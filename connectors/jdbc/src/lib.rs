@@ -9,8 +9,9 @@
 //!
 //! Layout: `url` parses JDBC URLs; `dialect` holds what differs between the databases (quoting,
 //! catalog queries, type names, DDL types, upsert clause); `types` maps SQL types and cells to
-//! Connect schemas and values once for both; `sql` builds statements from dialect pieces; `db`
-//! is the one connection type over mysql_async and tokio-postgres. The crate talks to databases
+//! Connect schemas and values once for both; `time` holds the calendar, `db.timezone` (fixed
+//! offsets and tz database zones) and `timestamp.granularity`; `sql` builds statements from
+//! dialect pieces; `db` is the one connection type over mysql_async and tokio-postgres. The crate talks to databases
 //! only through those drivers' async APIs (no blocking calls on the reactor) and depends on
 //! nothing of Ferry but the plugin API.
 

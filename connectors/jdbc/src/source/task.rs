@@ -14,7 +14,8 @@
 //!
 //! Database errors that may pass (connection lost, table changed under the query) drop the
 //! connection and are retried on the next poll after `connection.backoff.ms` (Confluent retries
-//! queries the same way); configuration and data errors fail the task.
+//! queries the same way), at most `query.retry.attempts` times in a row (-1: forever);
+//! configuration and data errors fail the task.
 
 use std::time::{Duration, Instant};
 
