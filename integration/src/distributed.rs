@@ -42,7 +42,8 @@ pub fn distributed_broker(test: &str) -> Option<TestBroker> {
 }
 
 /// The settings every worker of one cluster shares: one group, three internal topics, quick
-/// failure detection (6 s session) and, unless changed, no held work
+/// failure detection (6 s sessions, the workers' and their sink consumers') and, unless
+/// changed, no held work
 /// (`scheduled.rebalance.max.delay.ms=0`).
 #[derive(Debug, Clone)]
 pub struct ClusterProps(Vec<(String, String)>);
@@ -76,6 +77,10 @@ impl ClusterProps {
             ("scheduled.rebalance.max.delay.ms", "0".into()),
             ("session.timeout.ms", "6000".into()),
             ("heartbeat.interval.ms", "1000".into()),
+            // A killed worker's sink consumers stay in their group until their own session
+            // times out (45 s by default), and the group cannot rebalance before that.
+            ("consumer.session.timeout.ms", "6000".into()),
+            ("consumer.heartbeat.interval.ms", "1000".into()),
         ];
         ClusterProps(props.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }

@@ -296,17 +296,24 @@ fn three_workers_share_the_work_and_serve_writes_through_any_worker_even_without
         "tasks balanced on the survivors after {:?}",
         killed.elapsed()
     );
-    for (i, w) in survivors.iter().enumerate() {
-        let sink = Sink::create(&broker, w.rest(), out.path(), &format!("after-{i}"), 2);
-        wait_all_running(
-            survivors[1 - i].rest(),
-            &task_counts(&[&sink]),
-            DEFAULT_TIMEOUT,
-        );
-        sink.assert_output(out.path(), 10);
-        let (code, _) = w.rest().delete(&format!("/connectors/{}", sink.name));
-        assert_eq!(code, 204);
-    }
+    // A create through the survivor that does not lead (forwarded to the new leader), a delete
+    // through the new leader; both seen through the other survivor.
+    let new_leader_id = workers[new_leader].id();
+    let (via_follower, via_leader) = match survivors.iter().position(|w| w.id() == new_leader_id) {
+        Some(0) => (survivors[1], survivors[0]),
+        _ => (survivors[0], survivors[1]),
+    };
+    let sink = Sink::create(&broker, via_follower.rest(), out.path(), "after", 2);
+    wait_all_running(via_leader.rest(), &task_counts(&[&sink]), DEFAULT_TIMEOUT);
+    sink.assert_output(out.path(), 10);
+    let (code, _) = via_leader
+        .rest()
+        .delete(&format!("/connectors/{}", sink.name));
+    assert_eq!(code, 204);
+    let (code, _) = via_follower
+        .rest()
+        .get(&format!("/connectors/{}/status", sink.name));
+    assert_eq!(code, 404);
     a.produce(&broker, 10..20);
     a.assert_output(out.path(), 20);
 }
