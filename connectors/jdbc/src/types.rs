@@ -376,8 +376,13 @@ impl Cell {
                 Cell::Date(d) => Value::Timestamp(*d as i64 * 86_400_000),
                 _ => return Err(mismatch()),
             },
-            Target::GranularTimestamp(g, zone) => match self {
-                Cell::Timestamp(us) => match g.value(*us, *zone) {
+            Target::GranularTimestamp(g, zone) => {
+                let us = match self {
+                    Cell::Timestamp(us) => *us,
+                    Cell::Date(d) => *d as i64 * MICROS_PER_DAY,
+                    _ => return Err(mismatch()),
+                };
+                match g.value(us, *zone) {
                     Some(GranularValue::Long(v)) => Value::Int64(v),
                     Some(GranularValue::Text(t)) => Value::String(t),
                     None => {
@@ -386,9 +391,8 @@ impl Cell {
                              in INT64 (timestamp.granularity {g:?})"
                         )))
                     }
-                },
-                _ => return Err(mismatch()),
-            },
+                }
+            }
             Target::Array(elem) => match self {
                 Cell::Array(items) => Value::Array(
                     items
@@ -602,6 +606,10 @@ mod tests {
         assert_eq!(
             Cell::Timestamp(1_500).to_value(&nanos, "ts").unwrap(),
             Value::Int64(1_500_000)
+        );
+        assert_eq!(
+            Cell::Date(1).to_value(&nanos, "ts").unwrap(),
+            Value::Int64(86_400_000_000_000)
         );
         let err = Cell::Timestamp(i64::MAX)
             .to_value(&nanos, "ts")
