@@ -76,7 +76,8 @@ service_postgres_stop() { "$FERRY_SCRIPTS/stop-postgres.sh" "$STATE/postgres"; }
 
 # Debian packages the build and the service scripts need.
 prerequisites() {
-    local packages=(gcc g++ make pkg-config python3 procps util-linux)
+    # tzdata: db.timezone zone names (jiff, and MariaDB's tz tables) read /usr/share/zoneinfo.
+    local packages=(gcc g++ make pkg-config python3 procps util-linux tzdata)
     [[ " ${SERVICES[*]} " == *" mariadb "* ]] && packages+=(mariadb-server mariadb-client)
     [[ " ${SERVICES[*]} " == *" postgres "* ]] && packages+=(postgresql-15)
     ensure_apt_packages "${packages[@]}"
