@@ -5,7 +5,8 @@
 //! a worker loses no line of a running file → Kafka pipeline; a joining worker takes tasks
 //! without the tasks that stay being restarted (per-task start counts on `/metrics`); a killed
 //! leader is replaced and writes keep working; a whole cluster restarted on the same topics
-//! resumes from the stored offsets.
+//! resumes from the stored offsets; a lost worker's task is held for
+//! `scheduled.rebalance.max.delay.ms` and then given to a replacement.
 //!
 //! Skipped when `FERRY_TEST_BOOTSTRAP` is unset, or when the `ferry` binary under test was built
 //! without the `distributed` command.
@@ -506,4 +507,107 @@ fn a_joining_worker_takes_tasks_and_the_tasks_that_stay_are_never_restarted() {
         s.produce(&broker, 10..20);
         s.assert_output(out.path(), 20);
     }
+}
+
+/// A lost worker's work is held for `scheduled.rebalance.max.delay.ms` (it may come back, e.g.
+/// a rolling restart): once the survivors completed the round that noticed the loss, the
+/// killed worker's task is still not running anywhere else; a replacement worker that joins
+/// meanwhile gets it when the delay ends, the survivors' tasks are never restarted, and no
+/// line is lost.
+#[test]
+fn a_lost_workers_task_is_held_for_the_delay_and_then_given_to_the_replacement() {
+    let Some(broker) = distributed_broker(
+        "a_lost_workers_task_is_held_for_the_delay_and_then_given_to_the_replacement",
+    ) else {
+        return;
+    };
+    let cluster =
+        ClusterProps::new(&broker, "dist-held").with("scheduled.rebalance.max.delay.ms", "10000");
+    let mut workers = cluster.start_workers(3);
+    let files = tempfile::tempdir().expect("temp dir");
+    let rest = workers[0].rest().clone();
+    let pipes: Vec<(String, std::path::PathBuf, String)> = (0..3)
+        .map(|i| {
+            let input = files.path().join(format!("in-{i}.txt"));
+            write_lines(&input, &numbered(0..50));
+            let name = unique_name(&format!("held-{i}"));
+            let topic = create_file_source(&broker, &rest, &name, &input);
+            (name, input, topic)
+        })
+        .collect();
+    let counts: BTreeMap<String, usize> = pipes.iter().map(|(n, _, _)| (n.clone(), 1)).collect();
+    let before = wait_until_ok(DEFAULT_TIMEOUT, "one source task per worker", || {
+        let placement = wait_all_running(&rest, &counts, DEFAULT_TIMEOUT);
+        let load = load(&placement, &workers.iter().collect::<Vec<_>>());
+        load.values()
+            .all(|n| *n == 1)
+            .then_some(placement)
+            .ok_or(format!("{load:?}"))
+    });
+    let held = (pipes[0].0.clone(), 0);
+    let victim_id = before[&held].clone();
+    let victim = workers
+        .iter()
+        .position(|w| w.id() == victim_id)
+        .expect("owner");
+    let survivors: Vec<usize> = (0..3).filter(|i| *i != victim).collect();
+    let epochs: Vec<f64> = survivors
+        .iter()
+        .map(|i| {
+            workers[*i].metrics("ferry_worker_rebalance_epoch ")["ferry_worker_rebalance_epoch"]
+        })
+        .collect();
+
+    workers[victim].kill9();
+    append_lines(&pipes[0].1, &numbered(50..100));
+    // The survivors complete the round that drops the killed worker…
+    for (i, epoch) in survivors.iter().zip(&epochs) {
+        wait_until_ok(
+            FAILOVER_TIMEOUT,
+            "a round without the killed worker",
+            || {
+                let now = workers[*i].metrics("ferry_worker_rebalance_epoch ")
+                    ["ferry_worker_rebalance_epoch"];
+                (now > *epoch).then_some(()).ok_or(format!("epoch {now}"))
+            },
+        );
+    }
+    // …and the killed worker's task is held, not started on them.
+    for i in &survivors {
+        let starts = workers[*i].task_starts();
+        assert_eq!(
+            starts.get(&held),
+            None,
+            "held task started on {}",
+            workers[*i].id()
+        );
+    }
+
+    workers.push(Worker::start(&cluster));
+    workers[3].wait_ready();
+    let replacement = workers[3].id().to_owned();
+    let survivor = workers[survivors[0]].rest();
+    let after = wait_until_ok(FAILOVER_TIMEOUT, "the held task on the replacement", || {
+        let placement = wait_all_running(survivor, &counts, FAILOVER_TIMEOUT);
+        if placement[&held] == replacement {
+            Ok(placement)
+        } else {
+            Err(format!("{placement:?}"))
+        }
+    });
+    for i in &survivors {
+        let starts = workers[*i].task_starts();
+        let theirs: Vec<_> = after
+            .iter()
+            .filter(|(_, w)| **w == workers[*i].id())
+            .collect();
+        assert_eq!(theirs.len(), 1, "{after:?}");
+        assert_eq!(
+            starts.get(theirs[0].0),
+            Some(&1),
+            "{} restarted",
+            workers[*i].id()
+        );
+    }
+    assert_delivered(&broker, &pipes[0].2, &numbered(0..100));
 }
