@@ -16,6 +16,9 @@
 #      (the 4th worker leaves with SIGTERM in between). No timer floor here: each of the two
 #      cooperative rounds (revoke, then assign) waits for members to notice it, up to
 #      heartbeat.interval.ms.
+# The probes (distributed-failover, distributed-settle) poll GET /connectors?expand=status every
+# 20 ms; each printed sample names how long its last request took, which bounds how late the
+# probe saw the state (that request costs ~0.1 s per connector here).
 # Every sample and the median are printed; worker logs are in the work dir (FERRY_BENCH_KEEP=1).
 #
 # Usage: bench/distributed.sh
