@@ -611,6 +611,7 @@ async fn sink_upserts_deletes_and_evolves() {
         ])
         .await
         .unwrap();
+        sink.flush(&Default::default()).await.unwrap();
         assert_eq!(
             b.rows("jt_upsert", "id, name").await,
             [["int:1", "text:uno"], ["int:3", "text:three"]]
@@ -628,6 +629,7 @@ async fn sink_upserts_deletes_and_evolves() {
         ])
         .await
         .unwrap();
+        sink.flush(&Default::default()).await.unwrap();
         assert_eq!(
             b.rows("jt_upsert", "id, name, score").await,
             [
