@@ -2,6 +2,7 @@
 //! topic partitions over them.
 
 mod fields;
+mod pipeline;
 mod task;
 mod writer;
 
