@@ -54,3 +54,6 @@ impl Connector for JdbcSinkConnector {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod live_tests;

@@ -1,0 +1,165 @@
+//! The sink's durability contract against real databases (`FERRY_TEST_MYSQL_URL`,
+//! `FERRY_TEST_POSTGRES_URL`; skipped when neither is set): with writes in the background, a
+//! failed transaction must surface on the next `put`/`flush`, and `pre_commit` must never report
+//! an offset whose row is not in the table.
+
+use ferry_api::{
+    ConnectRecord, Schema, SchemaBuilder, SchemaRef, SinkRecord, SinkTask, SinkTaskContext, Struct,
+    TopicPartition, TopicPartitionOffsets, Value,
+};
+
+use crate::db::{ConnectionSettings, Db};
+use crate::time::DbTimeZone;
+use crate::types::Cell;
+use crate::url::JdbcUrl;
+use crate::JdbcSinkTask;
+
+/// The database URLs under test.
+fn urls(test: &str) -> Vec<String> {
+    let urls: Vec<String> = ["FERRY_TEST_MYSQL_URL", "FERRY_TEST_POSTGRES_URL"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .collect();
+    if urls.is_empty() {
+        eprintln!("SKIPPED {test}: set FERRY_TEST_MYSQL_URL and/or FERRY_TEST_POSTGRES_URL");
+    }
+    urls
+}
+
+async fn connect(url: &str) -> Db {
+    Db::connect(&ConnectionSettings {
+        url: JdbcUrl::parse(url).unwrap(),
+        user: None,
+        password: None,
+        timezone: DbTimeZone::UTC,
+        attempts: 1,
+        backoff_ms: 0,
+    })
+    .await
+    .unwrap()
+}
+
+/// The ids in `table`, ascending.
+async fn ids(url: &str, table: &str) -> Vec<i64> {
+    let rows = connect(url)
+        .await
+        .query(&format!("SELECT id FROM {table} ORDER BY id"), &[])
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| match r[0] {
+            Cell::Int(i) => i,
+            ref c => panic!("id {c:?}"),
+        })
+        .collect()
+}
+
+fn row_schema() -> SchemaRef {
+    SchemaBuilder::struct_()
+        .name("row")
+        .field("id", Schema::int64())
+        .field("name", Schema::string())
+        .build()
+}
+
+/// A record of `topic` partition 0 at `offset` whose value is `{id, name}`.
+fn record(topic: &str, offset: i64, id: i64) -> SinkRecord {
+    let schema = row_schema();
+    let value = Struct::new(schema.clone())
+        .with("id", id)
+        .unwrap()
+        .with("name", format!("row {id}"))
+        .unwrap();
+    SinkRecord {
+        record: ConnectRecord {
+            kafka_offset: Some(offset),
+            kafka_partition: Some(0),
+            ..ConnectRecord::new(topic, Some(schema), Value::from(value))
+        },
+        original_topic: topic.into(),
+        original_kafka_partition: 0,
+        original_kafka_offset: offset,
+    }
+}
+
+/// What the worker would commit after delivering `topic` partition 0 up to `next`.
+fn position(topic: &str, next: i64) -> TopicPartitionOffsets {
+    [(
+        TopicPartition {
+            topic: topic.into(),
+            partition: 0,
+        },
+        next,
+    )]
+    .into_iter()
+    .collect()
+}
+
+#[tokio::test]
+async fn a_failed_transaction_surfaces_and_commits_no_offset() {
+    const T: &str = "jt_fail";
+    for url in urls("a_failed_transaction_surfaces_and_commits_no_offset") {
+        let mut db = connect(&url).await;
+        db.simple(&format!("DROP TABLE IF EXISTS {T}"))
+            .await
+            .unwrap();
+        db.simple(&format!(
+            "CREATE TABLE {T} (id BIGINT PRIMARY KEY, name VARCHAR(20) NOT NULL)"
+        ))
+        .await
+        .unwrap();
+        let props = [
+            ("connection.url", url.as_str()),
+            ("name", "jdbc-sink-fail-test"),
+            ("insert.mode", "insert"),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+            ("max.retries", "1"),
+            ("retry.backoff.ms", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut sink = JdbcSinkTask::new();
+        sink.start(&props, SinkTaskContext::new(0, None))
+            .await
+            .unwrap();
+
+        // Offsets 0..=2 (ids 1..=3) are committed: pre_commit reports exactly what was put.
+        sink.put(&[record(T, 0, 1), record(T, 1, 2), record(T, 2, 3)])
+            .await
+            .unwrap();
+        assert_eq!(
+            sink.pre_commit(&position(T, 3)).await.unwrap(),
+            position(T, 3)
+        );
+        assert_eq!(ids(&url, T).await, [1, 2, 3]);
+
+        // Offsets 3..=5 carry a duplicate key: put accepts them (the write is in the
+        // background), the transaction fails and is rolled back as a whole.
+        sink.put(&[record(T, 3, 4), record(T, 4, 5), record(T, 5, 2)])
+            .await
+            .unwrap();
+        let err = sink.pre_commit(&position(T, 6)).await.unwrap_err();
+        assert!(!err.is_retriable(), "{}", err.trace());
+        let trace = err.trace();
+        assert!(
+            err.message()
+                .starts_with("writing 3 records (jt_fail-0 offsets 3..5) to the database failed"),
+            "{trace}"
+        );
+        assert!(trace.contains("after 1 retries"), "{trace}");
+        assert!(trace.contains(T), "the statement names the table: {trace}");
+        assert_eq!(ids(&url, T).await, [1, 2, 3], "nothing of the failed put");
+
+        // The writer stopped: later puts and flushes fail too, and nothing more is written.
+        let again = sink.put(&[record(T, 6, 7)]).await.unwrap_err();
+        assert!(
+            again.message().contains("stopped on an earlier error"),
+            "{again}"
+        );
+        assert!(sink.pre_commit(&position(T, 7)).await.is_err());
+        sink.stop().await.unwrap();
+        assert_eq!(ids(&url, T).await, [1, 2, 3]);
+    }
+}
