@@ -194,8 +194,7 @@ impl DistributedHerder {
                 }
                 Err(e) => {
                     tracing::warn!(connector = %name, "the leader did not take the task configs, retrying: {e}");
-                    tokio::time::sleep(RECONFIGURE_RETRY).await;
-                    let _ = requests.send(ConnectorRequest::Reconfigure(name));
+                    reconfigure_later(requests, name).await;
                 }
             }
         });
@@ -203,12 +202,7 @@ impl DistributedHerder {
 
     /// Asks the loop to generate `name`'s task configs again after [`RECONFIGURE_RETRY`].
     fn retry_reconfigure(&self, name: &str) {
-        let requests = self.requests.clone();
-        let name = name.to_owned();
-        tokio::spawn(async move {
-            tokio::time::sleep(RECONFIGURE_RETRY).await;
-            let _ = requests.send(ConnectorRequest::Reconfigure(name));
-        });
+        tokio::spawn(reconfigure_later(self.requests.clone(), name.to_owned()));
     }
 
     /// Who leads the generation this worker last joined, without waiting for a round to end.
@@ -453,6 +447,15 @@ impl DistributedHerder {
             }
         }
     }
+}
+
+/// Asks the loop, after [`RECONFIGURE_RETRY`], to generate `name`'s task configs again.
+async fn reconfigure_later(
+    requests: tokio::sync::mpsc::UnboundedSender<ConnectorRequest>,
+    name: String,
+) {
+    tokio::time::sleep(RECONFIGURE_RETRY).await;
+    let _ = requests.send(ConnectorRequest::Reconfigure(name));
 }
 
 /// Milliseconds since the epoch.
