@@ -2,7 +2,10 @@
 //! topics. A connector created through one worker is listed and its status visible on the
 //! other, its records arrive, and after a SIGKILL of the worker running its task the other
 //! worker takes the task over and the rest of the file arrives with no line lost (duplicates
-//! allowed: offsets committed after the last flush are replayed).
+//! allowed: offsets committed after the last flush are replayed). Also: lifecycle calls through
+//! the worker not running the connector, a clean leave, sink tasks spread one per worker,
+//! Ferry's automatic restart of a failed task, and a source with its own offsets topic
+//! (KIP-618). Three- and four-worker clusters are in `distributed_cluster.rs`.
 //!
 //! Skipped when `FERRY_TEST_BOOTSTRAP` is unset, or when the `ferry` binary under test was built
 //! without the `distributed` command.
