@@ -162,3 +162,71 @@ fn statuses_of_two_workers_read_back_with_generation_rules() {
         .collect();
     assert_eq!(records, expected);
 }
+
+/// Polls `probe` until it holds (the follower thread is what is awaited), or panics naming
+/// `what` after [`TIMEOUT`].
+fn eventually(what: &str, mut probe: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + TIMEOUT;
+    while !probe() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_following_store_sees_other_workers_batches_without_refreshing() {
+    let Some(bootstrap) =
+        common::bootstrap("a_following_store_sees_other_workers_batches_without_refreshing")
+    else {
+        return;
+    };
+    let topic = common::unique("connect-status");
+    let writer = open(&bootstrap, &topic);
+    let follower = std::sync::Arc::new(open(&bootstrap, &topic));
+    follower.follow();
+    let tasks: Vec<(StatusKey, Status)> = (0..25)
+        .map(|task| {
+            let id = TaskId {
+                connector: "many".into(),
+                task,
+            };
+            (StatusKey::Task(id), status(State::Running, "w:8083", 7))
+        })
+        .collect();
+    let topics = [TopicStatus {
+        topic: "orders".into(),
+        connector: "many".into(),
+        task: 0,
+        discover_timestamp: 1_700_000_000_000,
+    }];
+    writer.put_all(&tasks, &topics).unwrap();
+    // The writer's own cache has them at once; the follower once it has read them.
+    assert_eq!(writer.cache().connector_tasks("many").len(), 25);
+    eventually("the follower to read 25 task statuses and a topic", || {
+        let cache = follower.cache();
+        cache.connector_tasks("many").len() == 25 && cache.active_topics("many").len() == 1
+    });
+    let cache = follower.cache();
+    for (n, s) in cache.connector_tasks("many") {
+        assert_eq!(s, &status(State::Running, "w:8083", 7), "task {n}");
+    }
+    // Later writes keep arriving; deletions too.
+    writer
+        .put(
+            &StatusKey::Connector("many".into()),
+            &status(State::Paused, "w:8083", 8),
+        )
+        .unwrap();
+    writer.delete(&tasks[3].0).unwrap();
+    eventually(
+        "the follower to read the PAUSED connector and the deletion",
+        || {
+            let cache = follower.cache();
+            cache.connector("many") == Some(&status(State::Paused, "w:8083", 8))
+                && cache.connector_tasks("many").len() == 24
+        },
+    );
+}

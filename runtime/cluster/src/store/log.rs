@@ -130,22 +130,45 @@ impl ProducerContext for DeliveryContext {
     }
 }
 
-/// A topic read to its end and appended to with acknowledged writes.
+/// A topic read to its end and appended to with acknowledged writes: a [`LogReader`] and a
+/// [`LogWriter`] on the same topic, which [`TopicLog::split`] separates when reading must not
+/// hold up writing (a store that follows its topic in the background).
+#[derive(Debug)]
 pub struct TopicLog {
+    reader: LogReader,
+    writer: LogWriter,
+}
+
+/// The reading half of a [`TopicLog`].
+pub struct LogReader {
     topic: String,
     consumer: BaseConsumer,
-    producer: BaseProducer<DeliveryContext>,
-    deliveries: Arc<Deliveries>,
     /// Partition → next offset to read.
     next: BTreeMap<i32, i64>,
     timeout: Duration,
 }
 
-impl std::fmt::Debug for TopicLog {
+/// The appending half of a [`TopicLog`].
+pub struct LogWriter {
+    topic: String,
+    producer: BaseProducer<DeliveryContext>,
+    deliveries: Arc<Deliveries>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for LogReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TopicLog")
+        f.debug_struct("LogReader")
             .field("topic", &self.topic)
             .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogWriter")
+            .field("topic", &self.topic)
             .finish_non_exhaustive()
     }
 }
@@ -203,25 +226,48 @@ impl TopicLog {
             .assign(&assignment)
             .map_err(|e| external(topic, "assign", e))?;
         Ok(TopicLog {
-            topic: topic.to_owned(),
-            consumer,
-            producer,
-            deliveries,
-            next: partitions.into_iter().map(|p| (p, 0)).collect(),
-            timeout,
+            reader: LogReader {
+                topic: topic.to_owned(),
+                consumer,
+                next: partitions.into_iter().map(|p| (p, 0)).collect(),
+                timeout,
+            },
+            writer: LogWriter {
+                topic: topic.to_owned(),
+                producer,
+                deliveries,
+                timeout,
+            },
         })
     }
 
     /// The topic's name.
     pub fn topic(&self) -> &str {
-        &self.topic
+        &self.reader.topic
     }
 
     /// The number of partitions.
     pub fn partitions(&self) -> usize {
-        self.next.len()
+        self.reader.next.len()
     }
 
+    /// See [`LogReader::read_to_end`].
+    pub fn read_to_end(&mut self) -> Result<Vec<LogRecord>, ConnectError> {
+        self.reader.read_to_end()
+    }
+
+    /// See [`LogWriter::send`].
+    pub fn send(&mut self, records: &[(&[u8], Option<&[u8]>)]) -> Result<(), ConnectError> {
+        self.writer.send(records)
+    }
+
+    /// The two halves, to read and write from different threads.
+    pub fn split(self) -> (LogReader, LogWriter) {
+        (self.reader, self.writer)
+    }
+}
+
+impl LogReader {
     /// Reads everything appended since the last call, up to the end of every partition as it
     /// was when called (so a write acknowledged before this call is always included).
     pub fn read_to_end(&mut self) -> Result<Vec<LogRecord>, ConnectError> {
@@ -253,20 +299,39 @@ impl TopicLog {
             {
                 None => {}
                 Some(Err(e)) => return Err(external(&self.topic, "read", e)),
-                Some(Ok(m)) => {
-                    self.next.insert(m.partition(), m.offset() + 1);
-                    records.push(LogRecord {
-                        partition: m.partition(),
-                        offset: m.offset(),
-                        key: m.key().map(<[u8]>::to_vec),
-                        value: m.payload().map(<[u8]>::to_vec),
-                    });
-                }
+                Some(Ok(m)) => records.push(take(&mut self.next, &m)),
             }
         }
         Ok(records)
     }
 
+    /// Whatever was appended since the last read: waits up to `wait` for the first record, then
+    /// takes what is already fetched. For following the topic; [`Self::read_to_end`] is for
+    /// reading up to a point.
+    pub fn read_new(&mut self, wait: Duration) -> Result<Vec<LogRecord>, ConnectError> {
+        let mut records = Vec::new();
+        let mut wait = wait;
+        while let Some(m) = self.consumer.poll(wait) {
+            let m = m.map_err(|e| external(&self.topic, "read", e))?;
+            records.push(take(&mut self.next, &m));
+            wait = Duration::ZERO;
+        }
+        Ok(records)
+    }
+}
+
+/// Copies a read message out and moves `next` past it.
+fn take(next: &mut BTreeMap<i32, i64>, m: &rdkafka::message::BorrowedMessage<'_>) -> LogRecord {
+    next.insert(m.partition(), m.offset() + 1);
+    LogRecord {
+        partition: m.partition(),
+        offset: m.offset(),
+        key: m.key().map(<[u8]>::to_vec),
+        value: m.payload().map(<[u8]>::to_vec),
+    }
+}
+
+impl LogWriter {
     /// Appends `records` (key, value; `None` value = tombstone) in order and returns once every
     /// one is acknowledged by all in-sync replicas.
     pub fn send(&mut self, records: &[(&[u8], Option<&[u8]>)]) -> Result<(), ConnectError> {

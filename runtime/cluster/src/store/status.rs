@@ -7,17 +7,19 @@
 //! it holds a RUNNING record of that task with a generation ≥ it.
 //!
 //! [`StatusCache`] is the pure reader; [`KafkaStatusStore`] reads and writes the topic.
-//! Blocking (see [`TopicLog`]).
+//! Blocking (see [`TopicLog`]). Like Connect's `KafkaStatusBackingStore`, the store can follow
+//! the topic on a thread of its own ([`KafkaStatusStore::follow`]) so that status reads are
+//! served from memory instead of reading the topic to its end on every REST call.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ferry_api::{ConnectError, Props};
 use ferry_worker::herder::{State, TaskId};
 use serde_json::{Map, Value as Json};
 
-use crate::store::log::{ensure_topic, TopicLog, TopicSpec};
+use crate::store::log::{ensure_topic, LogReader, LogRecord, LogWriter, TopicLog, TopicSpec};
 
 /// One connector's or task's reported state.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,9 +277,14 @@ impl StatusCache {
 /// The status topic.
 #[derive(Debug)]
 pub struct KafkaStatusStore {
-    log: Mutex<TopicLog>,
+    /// Separate from the writer: the follower waits on the reader without holding up writes.
+    reader: Mutex<LogReader>,
+    writer: Mutex<LogWriter>,
     cache: Mutex<StatusCache>,
 }
+
+/// How long the follower waits for news before checking whether the store is still wanted.
+const FOLLOW_WAIT: Duration = Duration::from_millis(200);
 
 impl KafkaStatusStore {
     /// Creates the topic if missing (compacted), opens it and reads it to the end.
@@ -299,8 +306,10 @@ impl KafkaStatusStore {
             },
             timeout,
         )?;
+        let (reader, writer) = TopicLog::open(client, topic, timeout)?.split();
         let store = KafkaStatusStore {
-            log: Mutex::new(TopicLog::open(client, topic, timeout)?),
+            reader: Mutex::new(reader),
+            writer: Mutex::new(writer),
             cache: Mutex::new(StatusCache::default()),
         };
         store.refresh()?;
@@ -309,7 +318,37 @@ impl KafkaStatusStore {
 
     /// Reads the topic to its end into the cache.
     pub fn refresh(&self) -> Result<(), ConnectError> {
-        let records = self.log.lock().unwrap().read_to_end()?;
+        let records = self.reader.lock().unwrap().read_to_end()?;
+        self.apply(records);
+        Ok(())
+    }
+
+    /// Keeps the cache up to date from a thread of its own until the last other reference to
+    /// the store is dropped: records other workers write show up within a fetch round trip,
+    /// and [`Self::cache`] can answer status reads without a read to the end.
+    pub fn follow(self: &Arc<Self>) {
+        let weak = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("status-follower".into())
+            .spawn(move || {
+                while let Some(store) = weak.upgrade() {
+                    let read = store.reader.lock().unwrap().read_new(FOLLOW_WAIT);
+                    match read {
+                        Ok(records) => store.apply(records),
+                        Err(e) => {
+                            tracing::warn!("status topic: {e}; reading on");
+                            drop(store);
+                            std::thread::sleep(FOLLOW_WAIT);
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!("cannot start the status topic follower: {e}");
+        }
+    }
+
+    fn apply(&self, records: Vec<LogRecord>) {
         let mut cache = self.cache.lock().unwrap();
         for r in records {
             let key = r
@@ -321,7 +360,6 @@ impl KafkaStatusStore {
                 tracing::warn!("{problem}; skipped");
             }
         }
-        Ok(())
     }
 
     /// A copy of the cache as last read.
@@ -330,16 +368,48 @@ impl KafkaStatusStore {
     }
 
     fn send(&self, key: &StatusKey, value: Option<Vec<u8>>) -> Result<(), ConnectError> {
-        let k = key.encode();
-        self.log
-            .lock()
-            .unwrap()
-            .send(&[(k.as_bytes(), value.as_deref())])?;
-        // Apply our own write at once so a following safe write sees it.
+        self.send_all(vec![(key.encode(), value)])
+    }
+
+    /// Appends `writes` (encoded key, value) with one wait for their acknowledgements.
+    fn send_all(&self, writes: Vec<(String, Option<Vec<u8>>)>) -> Result<(), ConnectError> {
+        let records: Vec<(&[u8], Option<&[u8]>)> = writes
+            .iter()
+            .map(|(k, v)| (k.as_bytes(), v.as_deref()))
+            .collect();
+        self.writer.lock().unwrap().send(&records)?;
+        // Apply our own writes at once so a following safe write sees them.
         let mut cache = self.cache.lock().unwrap();
-        cache
-            .apply(&k, value.as_deref())
-            .map_err(ConnectError::internal)
+        for (k, v) in &writes {
+            cache
+                .apply(k, v.as_deref())
+                .map_err(ConnectError::internal)?;
+        }
+        Ok(())
+    }
+
+    /// Writes several statuses and topic records at once: one acknowledgement wait for all
+    /// (a worker publishing the state of every task it just started).
+    pub fn put_all(
+        &self,
+        statuses: &[(StatusKey, Status)],
+        topics: &[TopicStatus],
+    ) -> Result<(), ConnectError> {
+        let mut writes: Vec<(String, Option<Vec<u8>>)> = statuses
+            .iter()
+            .map(|(key, status)| (key.encode(), Some(records::status(status))))
+            .collect();
+        writes.extend(topics.iter().map(|t| {
+            let key = StatusKey::Topic {
+                topic: t.topic.clone(),
+                connector: t.connector.clone(),
+            };
+            (key.encode(), Some(records::topic(t)))
+        }));
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.send_all(writes)
     }
 
     /// Writes a connector's or task's status (acknowledged when this returns).
