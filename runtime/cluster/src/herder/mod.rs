@@ -196,7 +196,11 @@ impl DistributedHerder {
             pending: Mutex::default(),
             acted: Mutex::new(state.clone()),
             latest: Mutex::new(state),
-            status: Arc::new(status),
+            status: {
+                let status = Arc::new(status);
+                status.follow();
+                status
+            },
             offsets,
             work: tokio::sync::Mutex::default(),
             generation: AtomicI32::new(-1),
@@ -331,13 +335,11 @@ impl DistributedHerder {
         .map_err(internal)
     }
 
-    /// The status topic read to its end now.
+    /// The cluster's statuses as this worker has read them (the store follows the status topic
+    /// on its own thread, so a read costs no round trip — Connect serves status from its local
+    /// view too, COMPAT §1.5).
     async fn statuses(&self) -> HerderResult<crate::store::status::StatusCache> {
-        let status = self.status.clone();
-        tokio::task::spawn_blocking(move || status.refresh().map(|()| status.cache()))
-            .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?
-            .map_err(internal)
+        Ok(self.status.cache())
     }
 
     fn validate(&self, config: &Props) -> HerderResult<ConnectorType> {

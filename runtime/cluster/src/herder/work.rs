@@ -409,16 +409,7 @@ impl DistributedHerder {
             return;
         }
         let status = self.status.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            for (key, s) in writes {
-                status.put(&key, &s)?;
-            }
-            for t in topics {
-                status.put_topic(&t)?;
-            }
-            Ok::<_, ConnectError>(())
-        })
-        .await;
+        let result = tokio::task::spawn_blocking(move || status.put_all(&writes, &topics)).await;
         if let Ok(Err(e)) = result {
             tracing::warn!("could not publish statuses: {e}");
             // Republish everything next time.
