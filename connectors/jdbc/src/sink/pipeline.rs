@@ -304,3 +304,23 @@ fn append(batches: &mut Vec<Batch>, more: Vec<Batch>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_names_each_partition_range() {
+        let mut a = Origin::default();
+        a.add("orders", 0, 10, 12);
+        a.add("orders", 1, 3, 3);
+        let mut b = Origin::default();
+        b.add("orders", 0, 13, 509);
+        b.add("audit", 0, 7, 7);
+        a.merge(&b);
+        assert_eq!(
+            a.to_string(),
+            "audit-0 offsets 7..7, orders-0 offsets 10..509, orders-1 offsets 3..3"
+        );
+    }
+}
