@@ -445,3 +445,118 @@ fn wait_connector_stopped(rest: &RestClient, name: &str) {
             .ok_or(status.to_string())
     });
 }
+
+/// POSTs task configs to the internal endpoint with the given signature headers.
+fn post_task_configs(
+    worker: &Worker,
+    name: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String) {
+    let url = format!("{}/connectors/{name}/tasks", worker.rest().base_url());
+    let mut request = ureq::post(&url).set("Content-Type", "application/json");
+    for (h, v) in headers {
+        request = request.set(h, v);
+    }
+    match request.send_string(body) {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("POST {url}: {e}"),
+    }
+}
+
+/// `connect.protocol=sessioned` (the default): the leader publishes a session key on the config
+/// topic in Connect's format, and the internal task-configs endpoint takes only requests
+/// signed with it — unsigned 400, another algorithm 400, a wrong signature 403, a right one 204
+/// and the configs written.
+#[test]
+fn internal_requests_must_be_signed_with_the_session_key() {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+
+    let Some(broker) = distributed_broker("internal_requests_must_be_signed_with_the_session_key")
+    else {
+        return;
+    };
+    let cluster = ClusterProps::new(&broker, "dist-signed");
+    let workers = cluster.start_workers(1);
+    let worker = &workers[0];
+    let name = &unique_name("signed");
+    let input = worker.dir().join("in.txt");
+    write_lines(&input, &numbered(0..3));
+    create_file_source(&broker, worker.rest(), name, &input);
+    wait_running(worker.rest(), name, DEFAULT_TIMEOUT, None);
+
+    // The key record, as Connect writes it.
+    let configs_topic = format!("{}-configs", cluster.group());
+    let record = wait_until_ok(DEFAULT_TIMEOUT, "a session-key record", || {
+        broker
+            .consume_all(&configs_topic, DEFAULT_TIMEOUT)
+            .into_iter()
+            .rfind(|r| r.key.as_deref() == Some(b"session-key".as_slice()))
+            .ok_or("none yet")
+    });
+    let raw = String::from_utf8(record.value.expect("a key, not a tombstone")).unwrap();
+    // Connect's field order: {"key":…,"algorithm":…,"creation-timestamp":…}.
+    assert!(raw.starts_with(r#"{"key":""#), "{raw}");
+    assert!(
+        raw.contains(r#""algorithm":"HmacSHA256","creation-timestamp":"#),
+        "{raw}"
+    );
+    let value: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert!(
+        value["creation-timestamp"].as_i64().unwrap() > 1_700_000_000_000,
+        "{value}"
+    );
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(value["key"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(key.len(), 32, "a 256-bit key");
+
+    let (_, tasks) = worker.rest().get(&format!("/connectors/{name}/tasks"));
+    let mut config = tasks[0]["config"].clone();
+    config["ferry.test.marker"] = json!("signed");
+    let body = json!([config]).to_string();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(body.as_bytes());
+    let good = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let sig = "X-Connect-Authorization";
+    let alg = "X-Connect-Request-Signature-Algorithm";
+
+    let (code, answer) = post_task_configs(worker, name, &body, &[]);
+    assert_eq!(code, 400, "{answer}");
+    assert!(
+        answer.contains("Internal request missing required signature"),
+        "{answer}"
+    );
+    let (code, answer) = post_task_configs(worker, name, &body, &[(sig, &good), (alg, "HmacMD5")]);
+    assert_eq!(code, 400, "{answer}");
+    assert!(
+        answer.contains("'HmacMD5' key signing algorithm"),
+        "{answer}"
+    );
+    let tampered = body.replace("signed", "forged");
+    let (code, answer) = post_task_configs(
+        worker,
+        name,
+        &tampered,
+        &[(sig, &good), (alg, "HmacSHA256")],
+    );
+    assert_eq!(code, 403, "{answer}");
+    assert!(
+        answer.contains("Internal request contained invalid signature."),
+        "{answer}"
+    );
+    let (_, unchanged) = worker.rest().get(&format!("/connectors/{name}/tasks"));
+    assert_eq!(unchanged, tasks, "refused requests write nothing");
+
+    let (code, answer) =
+        post_task_configs(worker, name, &body, &[(sig, &good), (alg, "HmacSHA256")]);
+    assert_eq!(code, 204, "{answer}");
+    wait_until_ok(DEFAULT_TIMEOUT, "the signed task config written", || {
+        let (_, tasks) = worker.rest().get(&format!("/connectors/{name}/tasks"));
+        (tasks[0]["config"]["ferry.test.marker"] == "signed")
+            .then_some(())
+            .ok_or(tasks.to_string())
+    });
+}

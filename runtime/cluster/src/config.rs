@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
+use ferry_api::config::ParsedValue;
 use ferry_api::{
     Config, ConfigDef, ConfigKey, ConfigType, ConnectError, Importance, Props, Validator,
 };
 use ferry_worker::worker_config::worker_config_def;
 
 use crate::group::protocol::SubProtocol;
+use crate::signature::HMAC_SHA256;
 
 /// The keys of a distributed worker's `.properties` file.
 pub fn distributed_config_def() -> ConfigDef {
@@ -54,6 +56,21 @@ pub fn distributed_config_def() -> ConfigDef {
             "The maximum amount of time the client will wait for the response of a request."))
         .define(ms("worker.sync.timeout.ms", "3000",
             "When the worker is out of sync with other workers and needs to resynchronize configurations, wait up to this amount of time before giving up, leaving the group, and waiting a backoff period before rejoining."))
+        .define(ms("inter.worker.key.ttl.ms", "3600000",
+            "The TTL of generated session keys used for internal request validation (in milliseconds)"))
+        // Ferry signs with HmacSHA256 only (Connect's default); another algorithm is refused
+        // at start-up by name rather than failing the first internal request.
+        .define(k("inter.worker.key.generation.algorithm", ConfigType::String).default(HMAC_SHA256)
+            .validator(Validator::OneOf(vec![HMAC_SHA256])).importance(Importance::Low)
+            .doc("The algorithm to use for generating internal request keys."))
+        .define(k("inter.worker.signature.algorithm", ConfigType::String).default(HMAC_SHA256)
+            .validator(Validator::OneOf(vec![HMAC_SHA256])).importance(Importance::Low)
+            .doc("The algorithm used to sign internal requests."))
+        .define(k("inter.worker.verification.algorithms", ConfigType::List).default(HMAC_SHA256)
+            .importance(Importance::Low)
+            .doc("A list of permitted algorithms for verifying internal requests, which must include the algorithm used for the inter.worker.signature.algorithm property."))
+        .define(k("inter.worker.key.size", ConfigType::Int).default_null().importance(Importance::Low)
+            .doc("The size of the key to use for signing internal requests, in bits. If null, the default key size for the key generation algorithm will be used."))
         .define(ms("worker.unsync.backoff.ms", "300000",
             "When the worker is out of sync with other workers and fails to catch up within worker.sync.timeout.ms, leave the Connect cluster for this long before rejoining."))
 }
@@ -99,6 +116,21 @@ impl DistributedConfig {
             .string("connect.protocol")
             .unwrap_or("sessioned");
         SubProtocol::offered(setting).expect("connect.protocol is validated by its OneOf")
+    }
+
+    /// `inter.worker.verification.algorithms`.
+    pub fn verification_algorithms(&self) -> Vec<String> {
+        self.config
+            .list("inter.worker.verification.algorithms")
+            .to_vec()
+    }
+
+    /// `inter.worker.key.size` in bytes (None: the algorithm's default).
+    pub fn key_bytes(&self) -> Option<usize> {
+        match self.config.value("inter.worker.key.size") {
+            Some(ParsedValue::Int(bits)) if *bits > 0 => Some((*bits as usize).div_ceil(8)),
+            _ => None,
+        }
     }
 
     /// A duration-valued `*.ms` key of this def.

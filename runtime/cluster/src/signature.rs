@@ -23,9 +23,10 @@ const KEY_BYTES: usize = 32;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
-/// A fresh session key created at `now_ms` (the leader's duty when none is valid).
-pub fn generate_key(now_ms: i64) -> Result<SessionKey, HerderError> {
-    let mut key = vec![0u8; KEY_BYTES];
+/// A fresh session key of `bytes` bytes (None: 256 bits, the JVM's default for HmacSHA256)
+/// created at `now_ms` (the leader's duty when none is valid).
+pub fn generate_key(now_ms: i64, bytes: Option<usize>) -> Result<SessionKey, HerderError> {
+    let mut key = vec![0u8; bytes.unwrap_or(KEY_BYTES)];
     getrandom::fill(&mut key).map_err(|e| {
         HerderError::Internal(format!("cannot generate a session key: no randomness: {e}"))
     })?;
@@ -205,8 +206,9 @@ mod tests {
 
     #[test]
     fn generated_keys_are_random_256_bit_keys_that_expire_after_the_ttl() {
-        let a = generate_key(1_000).unwrap();
-        let b = generate_key(1_000).unwrap();
+        let a = generate_key(1_000, None).unwrap();
+        let b = generate_key(1_000, None).unwrap();
+        assert_eq!(generate_key(1_000, Some(64)).unwrap().key.len(), 64);
         assert_eq!(a.key.len(), 32);
         assert_ne!(a.key, b.key);
         assert_eq!(a.algorithm, HMAC_SHA256);

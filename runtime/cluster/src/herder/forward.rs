@@ -55,6 +55,23 @@ pub(super) async fn to_leader(
     .await
 }
 
+/// [`to_leader`] for a request whose body must travel byte for byte (a signed internal
+/// request), with extra `headers`.
+pub(super) async fn raw_to_leader(
+    leader: &str,
+    method: &str,
+    path: &str,
+    body: Vec<u8>,
+    headers: Vec<(&'static str, String)>,
+    forward: Option<bool>,
+) -> HerderResult<(u16, serde_json::Value)> {
+    let hop = next_hop(forward.or_else(ferry_worker::rest::forward_param))
+        .ok_or_else(|| HerderError::Conflict(super::REBALANCE_CONFLICT.into()))?;
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let path = format!("{path}{separator}forward={hop}");
+    raw_request(leader, method, &path, Some(body), headers).await
+}
+
 /// Sends `method path` with an optional JSON body to the worker at `base_url` (its advertised
 /// URL, e.g. `http://10.0.0.5:8083/`). Returns the 2xx status and JSON body (Null when empty);
 /// any other answer becomes the same status and message here.
@@ -64,14 +81,29 @@ pub(super) async fn request(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> HerderResult<(u16, serde_json::Value)> {
+    let body = body.map(|b| b.to_string().into_bytes());
+    raw_request(base_url, method, path, body, Vec::new()).await
+}
+
+/// [`request`] with the body as bytes (sent as JSON) and extra `headers`.
+pub(super) async fn raw_request(
+    base_url: &str,
+    method: &str,
+    path: &str,
+    body: Option<Vec<u8>>,
+    headers: Vec<(&'static str, String)>,
+) -> HerderResult<(u16, serde_json::Value)> {
     let url = format!("{}{path}", base_url.trim_end_matches('/'));
     tracing::info!("forwarding {method} {path} to {url}");
     let method = method.to_owned();
     tokio::task::spawn_blocking(move || {
         let agent = ureq::AgentBuilder::new().timeout(TIMEOUT).build();
-        let call = agent.request(&method, &url);
+        let mut call = agent.request(&method, &url);
+        for (name, value) in &headers {
+            call = call.set(name, value);
+        }
         let result = match body {
-            Some(b) => call.send_json(b),
+            Some(b) => call.set("Content-Type", "application/json").send_bytes(&b),
             None => call.call(),
         };
         match result {

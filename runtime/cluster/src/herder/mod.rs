@@ -28,6 +28,7 @@ mod auto_restart;
 mod forward;
 mod metrics;
 mod rebalance;
+mod session;
 mod work;
 
 use ferry_worker::herder::connector_context::{ConnectorRequest, HerderConnectorContext};
@@ -90,6 +91,8 @@ pub struct DistributedHerder {
     offsets: Arc<KafkaOffsetStore>,
     work: tokio::sync::Mutex<LocalWork>,
     generation: AtomicI32,
+    /// Whether the current generation speaks `sessioned` (internal requests signed).
+    sessioned: AtomicBool,
     /// The leader's member id and URL, from the last assignment.
     leader: Mutex<(String, String)>,
     /// This worker's member id in the current generation.
@@ -204,6 +207,7 @@ impl DistributedHerder {
             offsets,
             work: tokio::sync::Mutex::default(),
             generation: AtomicI32::new(-1),
+            sessioned: AtomicBool::new(false),
             leader: Mutex::default(),
             member_id: Mutex::default(),
             settled: tokio::sync::watch::Sender::new(false),
@@ -765,13 +769,33 @@ impl Herder for DistributedHerder {
         name: &str,
         configs: Vec<Props>,
         forward: Option<bool>,
+        signature: InternalSignature,
     ) -> HerderResult<()> {
+        // Checked where it arrives, before forwarding, as Connect does.
+        self.verify_internal(&signature)?;
         if let Some(leader) = self.leader_url().await? {
             let path = format!("/connectors/{}/tasks", forward::path_segment(name));
-            let body = Some(serde_json::json!(configs));
-            return forward::to_leader(&leader, "POST", &path, body, forward)
-                .await
-                .map(drop);
+            // The signed bytes travel unchanged, with their signature headers.
+            let headers: Vec<(&'static str, String)> = [
+                (crate::signature::SIGNATURE_HEADER, signature.signature),
+                (
+                    crate::signature::SIGNATURE_ALGORITHM_HEADER,
+                    signature.algorithm,
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(h, v)| v.map(|v| (h, v)))
+            .collect();
+            return forward::raw_to_leader(
+                &leader,
+                "POST",
+                &path,
+                signature.body.to_vec(),
+                headers,
+                forward,
+            )
+            .await
+            .map(drop);
         }
         let state = self.current().await?;
         if state.connector_config(name).is_none() {

@@ -214,6 +214,10 @@ impl DistributedHerder {
         }
         self.generation
             .store(joined.generation, std::sync::atomic::Ordering::SeqCst);
+        self.sessioned.store(
+            joined.protocol == SubProtocol::Sessioned,
+            std::sync::atomic::Ordering::SeqCst,
+        );
         *self.leader.lock().unwrap() = (assignment.leader.clone(), assignment.leader_url.clone());
         tracing::info!(
             generation = joined.generation,
@@ -313,6 +317,8 @@ impl DistributedHerder {
             .await;
         self.auto_restart_tick(&mut work, &config).await;
         self.publish_statuses(&mut work).await;
+        drop(work);
+        self.maintain_session_key(&config).await;
         Ok(before.task_counts() != config.task_counts())
     }
 

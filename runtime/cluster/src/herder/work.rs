@@ -184,10 +184,11 @@ impl DistributedHerder {
         tracing::info!(connector = %name, "sending {} task config(s) to the leader {url}", configs.len());
         let requests = self.requests.clone();
         let name = name.to_owned();
+        let body = serde_json::json!(configs).to_string().into_bytes();
+        let headers = self.signature_headers(&body);
         tokio::spawn(async move {
             let path = format!("/connectors/{}/tasks", forward::path_segment(&name));
-            let body = serde_json::json!(configs);
-            match forward::request(&url, "POST", &path, Some(body)).await {
+            match forward::raw_request(&url, "POST", &path, Some(body), headers).await {
                 Ok(_) => {}
                 Err(HerderError::NotFound(e)) => {
                     tracing::info!(connector = %name, "the leader no longer knows the connector: {e}");

@@ -13,6 +13,18 @@ use ferry_api::Props;
 
 pub use entities::*;
 
+/// An internal request's signature headers (COMPAT §1.8) and the raw body they sign: the body
+/// must be checked byte for byte, not as re-serialised JSON.
+#[derive(Debug, Clone, Default)]
+pub struct InternalSignature {
+    /// `X-Connect-Request-Signature-Algorithm`.
+    pub algorithm: Option<String>,
+    /// `X-Connect-Authorization` (base64).
+    pub signature: Option<String>,
+    /// The request body as received.
+    pub body: bytes::Bytes,
+}
+
 /// Errors a herder operation can end with; each maps onto Connect's HTTP status and message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HerderError {
@@ -144,13 +156,16 @@ pub trait Herder: Send + Sync {
     /// config topic. `forward` is the request's `?forward=` (COMPAT §1.5): None from the
     /// owner, Some(true) once forwarded, Some(false) when it must not be forwarded again.
     /// Standalone mode has no leader: Connect's standalone herder refuses it (500).
+    /// `signature` is what the request carried to prove it comes from the cluster (checked
+    /// against the session key under `connect.protocol=sessioned`).
     async fn put_task_configs(
         &self,
         name: &str,
         configs: Vec<Props>,
         forward: Option<bool>,
+        signature: InternalSignature,
     ) -> HerderResult<()> {
-        let _ = (name, configs, forward);
+        let _ = (name, configs, forward, signature);
         Err(HerderError::Internal(
             "Kafka Connect in standalone mode does not support externally setting task configurations."
                 .into(),

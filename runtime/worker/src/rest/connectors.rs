@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use super::error::ApiError;
 use super::{body, call, flag, AppState, QueryPairs};
-use crate::herder::{ConnectorInfo, ConnectorOffsets, Created, TargetState};
+use crate::herder::{ConnectorInfo, ConnectorOffsets, Created, InternalSignature, TargetState};
 
 /// Connect's message when PATCH offsets has nothing to apply.
 const NO_OFFSETS: &str = "Partitions / offsets need to be provided for an alter offsets request";
@@ -262,7 +262,18 @@ pub(crate) async fn put_task_configs(
         })
         .collect::<Result<Vec<Props>, ApiError>>()?;
     let forward = super::first_param(&q, "forward").map(|v| v.eq_ignore_ascii_case("true"));
-    call(s.herder.put_task_configs(&c, configs, forward)).await?;
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let signature = InternalSignature {
+        algorithm: header("X-Connect-Request-Signature-Algorithm"),
+        signature: header("X-Connect-Authorization"),
+        body: raw,
+    };
+    call(s.herder.put_task_configs(&c, configs, forward, signature)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

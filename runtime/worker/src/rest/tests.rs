@@ -348,11 +348,16 @@ impl Herder for MemHerder {
         name: &str,
         configs: Vec<Props>,
         forward: Option<bool>,
+        signature: crate::herder::InternalSignature,
     ) -> HerderResult<()> {
         // The middleware's view of `?forward=` must agree with the handler's.
         let param = super::forward_param();
         self.record(format!(
-            "put task configs {name} {configs:?} forward={forward:?} param={param:?}"
+            "put task configs {name} {configs:?} forward={forward:?} param={param:?} \
+             signature={:?}/{:?} body={}",
+            signature.algorithm,
+            signature.signature,
+            String::from_utf8_lossy(&signature.body)
         ));
         Ok(())
     }
@@ -916,10 +921,26 @@ async fn internal_task_configs_post_is_204_and_passes_forward_on() {
         assert_eq!(
             c.herder.calls(),
             [format!(
-                r#"put task configs a [{{"task.class": "T", "topics": "t"}}, {{"task.class": "T"}}] forward={forward} param={forward}"#
+                r#"put task configs a [{{"task.class": "T", "topics": "t"}}, {{"task.class": "T"}}] forward={forward} param={forward} signature=None/None body=[{{"task.class":"T","topics":"t"}},{{"task.class":"T"}}]"#
             )]
         );
     }
+    // The signature headers and the exact body bytes reach the herder, which checks them.
+    let body = r#"[ {"task.class":"T"} ]"#;
+    c.raw(
+        "POST",
+        "/connectors/a/tasks",
+        Some("application/json\r\nX-Connect-Authorization: c2ln\r\nX-Connect-Request-Signature-Algorithm: HmacSHA256"),
+        body,
+    )
+    .await
+    .expect_empty(204);
+    assert_eq!(
+        c.herder.calls(),
+        [format!(
+            r#"put task configs a [{{"task.class": "T"}}] forward=None param=None signature=Some("HmacSHA256")/Some("c2ln") body={body}"#
+        )]
+    );
     c.send(
         "POST",
         "/connectors/a/tasks",
