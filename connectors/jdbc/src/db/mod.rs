@@ -161,6 +161,23 @@ impl Db {
         .map_err(|e| e.context(format!("while running {}", abbreviate(sql))))
     }
 
+    /// MySQL/MariaDB only: runs `head` + the rows as literal tuples + `tail` (a multi-row
+    /// INSERT over the text protocol); returns the affected row count.
+    pub(crate) async fn execute_literal(
+        &mut self,
+        head: &str,
+        rows: &[&Vec<Cell>],
+        tail: &str,
+    ) -> Result<u64> {
+        match self {
+            Db::MySql(db) => db.execute_literal(head, rows, tail).await,
+            Db::Postgres(_) => Err(ConnectError::internal(
+                "literal multi-row statements are MySQL-only",
+            )),
+        }
+        .map_err(|e| e.context(format!("while running {head}… ({} rows){tail}", rows.len())))
+    }
+
     /// Runs a query with bound parameters; returns its rows as cells.
     pub(crate) async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<Rows> {
         match self {

@@ -17,6 +17,9 @@ const BINARY_CHARSET: u16 = 63;
 pub(crate) struct MySqlDb {
     conn: Conn,
     tz: DbTimeZone,
+    /// Whether the session's `sql_mode` has NO_BACKSLASH_ESCAPES (string literals then escape
+    /// only quotes).
+    no_backslash_escapes: bool,
 }
 
 impl std::fmt::Debug for MySqlDb {
@@ -54,7 +57,74 @@ impl MySqlDb {
                 url.host, url.port
             ))
         })?;
-        Ok(MySqlDb { conn, tz })
+        let mut db = MySqlDb {
+            conn,
+            tz,
+            no_backslash_escapes: false,
+        };
+        let mode: Option<String> = db
+            .conn
+            .query_first("SELECT @@SESSION.sql_mode")
+            .await
+            .map_err(err)?;
+        db.no_backslash_escapes = mode.is_some_and(|m| m.contains("NO_BACKSLASH_ESCAPES"));
+        Ok(db)
+    }
+
+    /// Runs `head` + `(…),(…)` + `tail` with the rows written as SQL literals, over the text
+    /// protocol: MariaDB runs a large multi-row INSERT about twice as fast this way as a prepared
+    /// one with a parameter per cell (one parse instead of binding tens of thousands of
+    /// parameters). Returns the affected row count.
+    pub(super) async fn execute_literal(
+        &mut self,
+        head: &str,
+        rows: &[&Vec<Cell>],
+        tail: &str,
+    ) -> Result<u64> {
+        let mut sql = String::with_capacity(head.len() + tail.len() + rows.len() * 64);
+        sql.push_str(head);
+        for (i, row) in rows.iter().enumerate() {
+            sql.push_str(if i == 0 { "(" } else { ",(" });
+            for (j, cell) in row.iter().enumerate() {
+                if j > 0 {
+                    sql.push(',');
+                }
+                self.literal(&mut sql, cell)?;
+            }
+            sql.push(')');
+        }
+        sql.push_str(tail);
+        self.conn.query_drop(sql).await.map_err(err)?;
+        Ok(self.conn.affected_rows())
+    }
+
+    /// Appends `cell` as an SQL literal of the session's syntax.
+    fn literal(&self, out: &mut String, cell: &Cell) -> Result<()> {
+        use std::fmt::Write;
+        match cell {
+            Cell::Null => out.push_str("NULL"),
+            Cell::Bool(b) => out.push(if *b { '1' } else { '0' }),
+            Cell::Int(i) => write!(out, "{i}").expect("write to String"),
+            Cell::UInt(u) => write!(out, "{u}").expect("write to String"),
+            // Shortest round-trip form; an exponent keeps it a DOUBLE literal, not a DECIMAL.
+            Cell::Float(f) if f.is_finite() => write!(out, "{f:e}").expect("write to String"),
+            Cell::Float(f) => {
+                return Err(ConnectError::data(format!(
+                    "MySQL/MariaDB cannot store the floating-point value {f}"
+                )))
+            }
+            Cell::Text(s) => quoted(out, s, self.no_backslash_escapes),
+            Cell::Bytes(b) => {
+                out.push_str("X'");
+                for x in b.iter() {
+                    write!(out, "{x:02X}").expect("write to String");
+                }
+                out.push('\'');
+            }
+            Cell::Decimal(d) => write!(out, "{d}").expect("write to String"),
+            other => out.push_str(&self.to_mysql(other).as_sql(self.no_backslash_escapes)),
+        }
+        Ok(())
     }
 
     pub(super) async fn simple(&mut self, sql: &str) -> Result<()> {
@@ -164,6 +234,26 @@ impl MySqlDb {
             Cell::Array(_) => MyValue::NULL,
         }
     }
+}
+
+/// Appends `s` as a quoted string literal: backslash escapes, or with NO_BACKSLASH_ESCAPES
+/// only doubled quotes.
+fn quoted(out: &mut String, s: &str, no_backslash_escapes: bool) {
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' if no_backslash_escapes => out.push_str("''"),
+            _ if no_backslash_escapes => out.push(c),
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\0' => out.push_str("\\0"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\u{1a}' => out.push_str("\\Z"),
+            _ => out.push(c),
+        }
+    }
+    out.push('\'');
 }
 
 /// A result-set column's type, for query mode.
@@ -285,4 +375,30 @@ fn from_mysql(v: MyValue, c: &Column, tz: DbTimeZone) -> Result<Cell> {
             }),
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted;
+
+    #[test]
+    fn string_literals_in_both_escape_modes() {
+        let table = [
+            ("plain", "'plain'", "'plain'"),
+            ("it's", r"'it\'s'", "'it''s'"),
+            ("a\\b", r"'a\\b'", r"'a\b'"),
+            ("nul\0\n\r\u{1a}", r"'nul\0\n\r\Z'", "'nul\0\n\r\u{1a}'"),
+            ("héllo 🚢", "'héllo 🚢'", "'héllo 🚢'"),
+        ];
+        for (text, backslash, no_backslash) in table {
+            let (mut a, mut b) = (String::new(), String::new());
+            quoted(&mut a, text, false);
+            quoted(&mut b, text, true);
+            assert_eq!(
+                (a.as_str(), b.as_str()),
+                (backslash, no_backslash),
+                "{text:?}"
+            );
+        }
+    }
 }

@@ -163,3 +163,102 @@ async fn a_failed_transaction_surfaces_and_commits_no_offset() {
         assert_eq!(ids(&url, T).await, [1, 2, 3]);
     }
 }
+
+#[tokio::test]
+async fn tricky_values_round_trip_through_inserts() {
+    const T: &str = "jt_tricky";
+    let texts = |url: &str| {
+        [
+            "it's \"quoted\"",
+            "back\\slash\\",
+            // PostgreSQL's text cannot hold NUL.
+            if url.starts_with("jdbc:postgresql:") {
+                "ctrl-z\u{1a} tab\t nl\n cr\r"
+            } else {
+                "nul\0 ctrl-z\u{1a} tab\t nl\n cr\r"
+            },
+            "héllo 🚢",
+            "",
+        ]
+    };
+    let floats = [1.5, -0.1, 1e300, 5e-324, 123456789.125, 0.0];
+    for url in urls("tricky_values_round_trip_through_inserts") {
+        let texts = texts(&url);
+        let mut db = connect(&url).await;
+        db.simple(&format!("DROP TABLE IF EXISTS {T}"))
+            .await
+            .unwrap();
+        let schema = SchemaBuilder::struct_()
+            .name("tricky")
+            .field("id", Schema::int64())
+            .field("txt", Schema::string())
+            .field("f", Schema::float64())
+            .field("bin", Schema::bytes())
+            .build();
+        let records: Vec<SinkRecord> = (0..texts.len().max(floats.len()))
+            .map(|i| {
+                let value = Struct::new(schema.clone())
+                    .with("id", i as i64)
+                    .unwrap()
+                    .with("txt", texts[i % texts.len()])
+                    .unwrap()
+                    .with("f", floats[i % floats.len()])
+                    .unwrap()
+                    .with(
+                        "bin",
+                        Value::Bytes(
+                            vec![0, b'\'', b'\\', i as u8, 0xff][..i % 6]
+                                .to_vec()
+                                .into(),
+                        ),
+                    )
+                    .unwrap();
+                SinkRecord {
+                    record: ConnectRecord {
+                        kafka_offset: Some(i as i64),
+                        kafka_partition: Some(0),
+                        ..ConnectRecord::new(T, Some(schema.clone()), Value::from(value))
+                    },
+                    original_topic: T.into(),
+                    original_kafka_partition: 0,
+                    original_kafka_offset: i as i64,
+                }
+            })
+            .collect();
+        let props = [
+            ("connection.url", url.as_str()),
+            ("name", "jdbc-sink-tricky-test"),
+            ("auto.create", "true"),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut sink = JdbcSinkTask::new();
+        sink.start(&props, SinkTaskContext::new(0, None))
+            .await
+            .unwrap();
+        sink.put(&records).await.unwrap();
+        sink.flush(&Default::default()).await.unwrap();
+        sink.stop().await.unwrap();
+        let rows = db
+            .query(&format!("SELECT txt, f, bin FROM {T} ORDER BY id"), &[])
+            .await
+            .unwrap();
+        let want: Vec<Vec<Cell>> = (0..records.len())
+            .map(|i| {
+                vec![
+                    Cell::Text(texts[i % texts.len()].into()),
+                    Cell::Float(floats[i % floats.len()]),
+                    Cell::Bytes(
+                        vec![0, b'\'', b'\\', i as u8, 0xff][..i % 6]
+                            .to_vec()
+                            .into(),
+                    ),
+                ]
+            })
+            .collect();
+        assert_eq!(rows, want, "{url}");
+    }
+}

@@ -402,6 +402,18 @@ impl Writer {
                     } else {
                         b.rows.iter().collect()
                     };
+                    if d.kind() == DbKind::MySql {
+                        let head = format!("INSERT INTO {table}({}) VALUES ", columns.join(","));
+                        let tail = if upsert {
+                            d.upsert_clause(&keys, &non_keys)
+                        } else {
+                            String::new()
+                        };
+                        for part in chunks(&rows, settings.batch_size) {
+                            db.execute_literal(&head, part, &tail).await?;
+                        }
+                        continue;
+                    }
                     let chunk = settings
                         .batch_size
                         .min(MAX_PARAMS / columns.len().max(1))
