@@ -262,3 +262,94 @@ async fn tricky_values_round_trip_through_inserts() {
         assert_eq!(rows, want, "{url}");
     }
 }
+
+/// `url` with its database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let old = JdbcUrl::parse(url).unwrap().database;
+    url.replacen(&format!("/{old}"), &format!("/{database}"), 1)
+}
+
+#[tokio::test]
+async fn a_killed_connection_is_retried_without_loss_or_duplicates() {
+    const DB: &str = "jt_kill_db";
+    for url in urls("a_killed_connection_is_retried_without_loss_or_duplicates") {
+        // A database of its own: the sessions killed below are this test's sink's only.
+        let pg = url.starts_with("jdbc:postgresql:");
+        let mut admin = connect(&url).await;
+        if pg {
+            admin
+                .simple(&format!("DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
+                .await
+                .unwrap();
+        } else {
+            admin
+                .simple(&format!("DROP DATABASE IF EXISTS {DB}"))
+                .await
+                .unwrap();
+        }
+        admin
+            .simple(&format!("CREATE DATABASE {DB}"))
+            .await
+            .unwrap();
+        let url = with_database(&url, DB);
+        connect(&url)
+            .await
+            .simple("CREATE TABLE jt_kill (id BIGINT PRIMARY KEY, name VARCHAR(20) NOT NULL)")
+            .await
+            .unwrap();
+        let props = [
+            ("connection.url", url.as_str()),
+            ("name", "jdbc-sink-kill-test"),
+            ("insert.mode", "insert"),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+            ("max.retries", "2"),
+            ("retry.backoff.ms", "0"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut sink = JdbcSinkTask::new();
+        sink.start(&props, SinkTaskContext::new(0, None))
+            .await
+            .unwrap();
+        let t = "jt_kill";
+        sink.put(&[record(t, 0, 1), record(t, 1, 2), record(t, 2, 3)])
+            .await
+            .unwrap();
+        sink.flush(&Default::default()).await.unwrap();
+
+        // The sink's session dies between transactions.
+        let kill = if pg {
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{DB}' AND pid <> pg_backend_pid()"
+            )
+        } else {
+            format!(
+                "SELECT id FROM information_schema.processlist \
+                 WHERE db = '{DB}' AND id <> CONNECTION_ID()"
+            )
+        };
+        let found = admin.query(&kill, &[]).await.unwrap();
+        assert_eq!(found.len(), 1, "the sink's one session: {found:?}");
+        if !pg {
+            let id = match &found[0][0] {
+                Cell::Int(i) => i.to_string(),
+                Cell::UInt(u) => u.to_string(),
+                c => panic!("processlist id {c:?}"),
+            };
+            admin.simple(&format!("KILL {id}")).await.unwrap();
+        }
+
+        sink.put(&[record(t, 3, 4), record(t, 4, 5), record(t, 5, 6)])
+            .await
+            .unwrap();
+        assert_eq!(
+            sink.pre_commit(&position(t, 6)).await.unwrap(),
+            position(t, 6)
+        );
+        sink.stop().await.unwrap();
+        assert_eq!(ids(&url, t).await, [1, 2, 3, 4, 5, 6], "{url}");
+    }
+}
