@@ -178,6 +178,22 @@ impl Db {
         .map_err(|e| e.context(format!("while running {head}… ({} rows){tail}", rows.len())))
     }
 
+    /// MySQL/MariaDB only: `LOAD DATA LOCAL INFILE` of `rows` into `columns` (comma-separated,
+    /// quoted) of `table`. `Ok(false)` when the rows did not all load cleanly (warnings, or the
+    /// server refuses local files): the caller must undo it (savepoint) and INSERT instead.
+    pub(crate) async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &str,
+        rows: &[&Vec<Cell>],
+    ) -> Result<bool> {
+        match self {
+            Db::MySql(db) => db.load_rows(table, columns, rows).await,
+            Db::Postgres(_) => Err(ConnectError::internal("LOAD DATA is MySQL-only")),
+        }
+        .map_err(|e| e.context(format!("while loading {} rows into {table}", rows.len())))
+    }
+
     /// Runs a query with bound parameters; returns its rows as cells.
     pub(crate) async fn query(&mut self, sql: &str, params: &[Cell]) -> Result<Rows> {
         match self {

@@ -20,6 +20,8 @@ pub(crate) struct MySqlDb {
     /// Whether the session's `sql_mode` has NO_BACKSLASH_ESCAPES (string literals then escape
     /// only quotes).
     no_backslash_escapes: bool,
+    /// Whether the server refused `LOAD DATA LOCAL INFILE` (`local_infile` off): not tried again.
+    load_refused: bool,
 }
 
 impl std::fmt::Debug for MySqlDb {
@@ -61,6 +63,7 @@ impl MySqlDb {
             conn,
             tz,
             no_backslash_escapes: false,
+            load_refused: false,
         };
         let mode: Option<String> = db
             .conn
@@ -96,6 +99,75 @@ impl MySqlDb {
         sql.push_str(tail);
         self.conn.query_drop(sql).await.map_err(err)?;
         Ok(self.conn.affected_rows())
+    }
+
+    /// Bulk-loads `rows` into `columns` of `table` with `LOAD DATA LOCAL INFILE` from memory, as
+    /// MariaDB's fastest path (about 2.5x a multi-row INSERT). LOAD DATA turns what INSERT would
+    /// fail on (duplicate keys, bad values) into warnings and skipped rows, so any warning makes
+    /// this `Ok(false)`: the caller rolls back to a savepoint and INSERTs instead, which fails
+    /// with the real error. `Ok(false)` too, once and for all, when the server refuses local
+    /// files.
+    pub(super) async fn load_rows(
+        &mut self,
+        table: &str,
+        columns: &str,
+        rows: &[&Vec<Cell>],
+    ) -> Result<bool> {
+        if self.load_refused {
+            return Ok(false);
+        }
+        let mut data = Vec::with_capacity(rows.len() * 64);
+        for row in rows {
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    data.push(b'\t');
+                }
+                self.load_field(&mut data, cell)?;
+            }
+            data.push(b'\n');
+        }
+        let payload = bytes::Bytes::from(data);
+        self.conn.set_infile_handler(async move {
+            let chunk: std::io::Result<bytes::Bytes> = Ok(payload);
+            Ok(Box::pin(futures_util::stream::iter([chunk])) as mysql_async::InfileData)
+        });
+        let sql = format!(
+            "LOAD DATA LOCAL INFILE 'ferry' INTO TABLE {table} CHARACTER SET binary ({columns})"
+        );
+        match self.conn.query_drop(sql).await {
+            Ok(()) => {
+                Ok(self.conn.get_warnings() == 0 && self.conn.affected_rows() == rows.len() as u64)
+            }
+            // 1148 ER_NOT_ALLOWED_COMMAND (MySQL, MariaDB < 10.5.3), 3948 ER_CLIENT_LOCAL_FILES_DISABLED
+            // (MySQL 8), 4166 ER_LOAD_INFILE_CAPABILITY_DISABLED (MariaDB).
+            Err(mysql_async::Error::Server(e)) if matches!(e.code, 1148 | 3948 | 4166) => {
+                tracing::info!(
+                    "LOAD DATA LOCAL INFILE refused ({}); the sink INSERTs instead",
+                    e.message
+                );
+                self.load_refused = true;
+                Ok(false)
+            }
+            Err(e) => Err(err(e)),
+        }
+    }
+
+    /// Appends one field of a LOAD DATA row (tab-separated, backslash escapes, `\N` for NULL).
+    fn load_field(&self, out: &mut Vec<u8>, cell: &Cell) -> Result<()> {
+        use std::io::Write;
+        match cell {
+            Cell::Null => out.extend_from_slice(b"\\N"),
+            Cell::Text(s) => load_escape(out, s.as_bytes()),
+            Cell::Bytes(b) => load_escape(out, b),
+            other => {
+                let mut text = String::new();
+                self.literal(&mut text, other)?;
+                // Literals of dates and times are quoted; the file takes them bare.
+                let bare = text.trim_matches('\'');
+                write!(out, "{bare}").expect("write to Vec");
+            }
+        }
+        Ok(())
     }
 
     /// Appends `cell` as an SQL literal of the session's syntax.
@@ -232,6 +304,19 @@ impl MySqlDb {
             }
             Cell::Timestamp(us) => civil(self.tz.utc_to_wall(*us)),
             Cell::Array(_) => MyValue::NULL,
+        }
+    }
+}
+
+/// Appends `bytes` with LOAD DATA's backslash escapes (`ESCAPED BY '\\'`).
+fn load_escape(out: &mut Vec<u8>, bytes: &[u8]) {
+    for &c in bytes {
+        match c {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            0 => out.extend_from_slice(b"\\0"),
+            _ => out.push(c),
         }
     }
 }

@@ -409,7 +409,16 @@ impl Writer {
                         } else {
                             String::new()
                         };
+                        let column_list = columns.join(",");
                         for part in chunks(&rows, settings.batch_size) {
+                            // Plain inserts try the bulk loader first (see `Db::load_rows`).
+                            if !upsert {
+                                db.simple("SAVEPOINT ferry_load").await?;
+                                if db.load_rows(&table, &column_list, part).await? {
+                                    continue;
+                                }
+                                db.simple("ROLLBACK TO SAVEPOINT ferry_load").await?;
+                            }
                             db.execute_literal(&head, part, &tail).await?;
                         }
                         continue;
