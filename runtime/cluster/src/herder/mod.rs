@@ -339,6 +339,18 @@ impl DistributedHerder {
         .map_err(internal)
     }
 
+    /// The newest config state this worker already holds, without reading the topic: what the
+    /// loop last read, or what this worker's own last write left in the writer if that is newer.
+    /// Status reads use it (Connect serves them from memory too); a read to the end per
+    /// connector made `GET /connectors?expand=status` cost a round trip per connector.
+    fn known_config(&self) -> ClusterConfigState {
+        let latest = self.config_snapshot();
+        match self.writer.try_lock() {
+            Ok(w) if w.state().offset() > latest.offset() => w.state().clone(),
+            _ => latest,
+        }
+    }
+
     /// The cluster's statuses as this worker has read them (the store follows the status topic
     /// on its own thread, so a read costs no round trip — Connect serves status from its local
     /// view too, COMPAT §1.5).
@@ -378,7 +390,7 @@ impl DistributedHerder {
     }
 
     async fn status_of(&self, name: &str) -> HerderResult<ConnectorStateInfo> {
-        let state = self.current().await?;
+        let state = self.known_config();
         let config = state.connector_config(name).ok_or_else(|| {
             HerderError::NotFound(format!("No status found for connector {name}"))
         })?;
@@ -640,7 +652,7 @@ impl Herder for DistributedHerder {
             connector: name.to_owned(),
             task,
         };
-        let state = self.current().await?;
+        let state = self.known_config();
         let cache = self.statuses().await?;
         let s = cache
             .task(&id)
