@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use ferry_integration::distributed::{distributed_broker, numbered, ClusterProps, Worker};
+use ferry_integration::distributed::{distributed_broker, numbered, ClusterProps};
 use ferry_integration::{wait_until_ok, write_lines, Record, DEFAULT_TIMEOUT};
 use serde_json::{json, Value};
 
