@@ -615,3 +615,94 @@ fn a_lost_workers_task_is_held_for_the_delay_and_then_given_to_the_replacement()
     }
     assert_delivered(&broker, &pipe.2, &numbered(0..100));
 }
+
+/// `connect.protocol=eager` (v0 `default`): every worker stops all its work before each join
+/// and the leader hands out a fresh round-robin share. A third worker joining two ends with one
+/// connector and one task per worker, every task restarted on the way (eager rebalancing stops
+/// the world, unlike the incremental protocols), and after kill -9 of a worker that does not
+/// lead, its pipeline resumes on the survivors with no line lost.
+///
+/// The test broker settles a group on its first member's first protocol instead of the one all
+/// members support, so a mixed eager/sessioned group cannot form on it (a Kafka broker picks
+/// `default` there); that case is not tested here.
+#[test]
+fn an_eager_cluster_rebalances_by_stopping_everything_and_loses_no_line() {
+    let Some(broker) =
+        distributed_broker("an_eager_cluster_rebalances_by_stopping_everything_and_loses_no_line")
+    else {
+        return;
+    };
+    let cluster = ClusterProps::new(&broker, "dist-eager").with("connect.protocol", "eager");
+    let mut workers = cluster.start_workers(2);
+    let dir = tempfile::tempdir().unwrap();
+    let mut pipelines = Vec::new();
+    for i in 0..3 {
+        let name = unique_name(&format!("eager-{i}"));
+        let input = dir.path().join(format!("{name}.txt"));
+        let lines = numbered(i * 1000..i * 1000 + 50);
+        write_lines(&input, &lines);
+        let topic = create_file_source(&broker, workers[0].rest(), &name, &input);
+        pipelines.push((input, topic, lines));
+    }
+    let counts: BTreeMap<String, usize> = workers[0]
+        .rest()
+        .get("/connectors")
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n.as_str().unwrap().to_owned(), 1))
+        .collect();
+    assert_eq!(counts.len(), 3);
+    wait_all_running(workers[1].rest(), &counts, FAILOVER_TIMEOUT);
+    let starts = |workers: &[Worker]| -> u64 {
+        workers
+            .iter()
+            .filter(|w| w.is_running())
+            .map(|w| w.task_starts().values().sum::<u64>())
+            .sum()
+    };
+    let before = starts(&workers);
+
+    workers.push(Worker::start(&cluster));
+    workers[2].wait_ready();
+    let ids: BTreeSet<String> = workers.iter().map(|w| w.id().to_owned()).collect();
+    wait_until_ok(FAILOVER_TIMEOUT, "one task per worker", || {
+        let placement = wait_all_running(workers[2].rest(), &counts, FAILOVER_TIMEOUT);
+        let owners: BTreeSet<String> = placement.values().cloned().collect();
+        (owners == ids)
+            .then_some(())
+            .ok_or(format!("{placement:?}"))
+    });
+    let restarted = starts(&workers) - before;
+    assert!(
+        restarted >= 3,
+        "eager rebalancing restarts every task, not only the one that moved: {restarted} starts"
+    );
+    for (_, topic, lines) in &pipelines {
+        assert_delivered(&broker, topic, lines);
+    }
+
+    // Kill a worker that does not lead while more lines are written.
+    let leader = wait_leader(&workers, FAILOVER_TIMEOUT);
+    let victim = (0..workers.len()).find(|i| *i != leader).unwrap();
+    workers[victim].kill9();
+    let mut expected = Vec::new();
+    for (i, (input, _, lines)) in pipelines.iter().enumerate() {
+        let more = numbered(i * 1000 + 50..i * 1000 + 80);
+        append_lines(input, &more);
+        expected.push(lines.iter().chain(&more).cloned().collect::<Vec<_>>());
+    }
+    let victim_id = workers[victim].id().to_owned();
+    wait_until_ok(FAILOVER_TIMEOUT, "every task on a survivor", || {
+        let placement = wait_all_running(workers[leader].rest(), &counts, FAILOVER_TIMEOUT);
+        placement
+            .values()
+            .all(|w| *w != victim_id)
+            .then_some(())
+            .ok_or(format!("{placement:?}"))
+    });
+    for ((_, topic, _), lines) in pipelines.iter().zip(&expected) {
+        assert_delivered(&broker, topic, lines);
+    }
+}

@@ -93,6 +93,9 @@ pub struct DistributedHerder {
     generation: AtomicI32,
     /// Whether the current generation speaks `sessioned` (internal requests signed).
     sessioned: AtomicBool,
+    /// Whether the current generation rebalances eagerly (v0 `default`): then all work stops
+    /// before the next join.
+    eager: AtomicBool,
     /// The leader's member id and URL, from the last assignment.
     leader: Mutex<(String, String)>,
     /// This worker's member id in the current generation.
@@ -128,15 +131,6 @@ impl DistributedHerder {
         worker_id: String,
     ) -> Result<Arc<Self>, ConnectError> {
         let dconfig = DistributedConfig::parse(worker_props)?;
-        if !dconfig
-            .offered_protocols()
-            .iter()
-            .any(|p| p.is_incremental())
-        {
-            return Err(ConnectError::config(
-                "connect.protocol=eager is not supported by Ferry's distributed mode yet; use compatible or sessioned",
-            ));
-        }
         let config = Arc::new(WorkerConfig::parse(
             &distributed_config_def(),
             worker_props,
@@ -208,6 +202,7 @@ impl DistributedHerder {
             work: tokio::sync::Mutex::default(),
             generation: AtomicI32::new(-1),
             sessioned: AtomicBool::new(false),
+            eager: AtomicBool::new(false),
             leader: Mutex::default(),
             member_id: Mutex::default(),
             settled: tokio::sync::watch::Sender::new(false),

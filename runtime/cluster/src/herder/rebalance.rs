@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use super::work::{now_ms, LocalWork};
 use super::DistributedHerder;
-use crate::group::assignor::{assign, AssignorInput, AssignorState};
-use crate::group::member::{GroupMember, HeartbeatHandle, MembershipConfig};
+use crate::group::assignor::{assign, assign_eager, AssignorInput, AssignorState};
+use crate::group::member::{GroupMember, HeartbeatHandle, JoinOutcome, MembershipConfig};
 use crate::group::protocol::{
     Assignment, AssignmentError, ConnectorsAndTasks, SubProtocol, WorkerMetadata,
 };
@@ -111,14 +111,17 @@ impl DistributedHerder {
         assignor_state: &mut AssignorState,
     ) -> Result<RoundOutcome, String> {
         self.settled.send_replace(false);
+        let offered = self.dconfig.offered_protocols();
+        if self.eager.load(std::sync::atomic::Ordering::SeqCst) || offered == [SubProtocol::Eager] {
+            // Eager rebalancing (v0): every member gives up all its work before joining, so no
+            // connector or task ever runs on two workers (Connect's onJoinPrepare under EAGER).
+            self.stop_all().await;
+        }
         let config = self.refresh_config().await.map_err(|e| e.to_string())?.0;
         let running = self.work.lock().await.running();
         let (leader, leader_url) = self.leader.lock().unwrap().clone();
-        let protocols: Vec<(SubProtocol, Vec<u8>)> = self
-            .dconfig
-            .offered_protocols()
+        let protocols: Vec<(SubProtocol, Vec<u8>)> = offered
             .into_iter()
-            .filter(|p| p.is_incremental())
             .map(|p| {
                 let metadata = WorkerMetadata {
                     protocol: p,
@@ -138,9 +141,6 @@ impl DistributedHerder {
                 (p, metadata.encode())
             })
             .collect();
-        if protocols.is_empty() {
-            return Err("connect.protocol=eager is not supported by Ferry's distributed mode yet; use compatible or sessioned".into());
-        }
         let joined = member.join(&protocols).await.map_err(|e| e.to_string())?;
         let mut assignments = Vec::new();
         if joined.is_leader {
@@ -164,6 +164,25 @@ impl DistributedHerder {
                 AssignmentError::None
             };
             let counts = config.task_counts();
+            if joined.protocol == SubProtocol::Eager {
+                // Everyone stopped everything: a fresh round-robin share for each member.
+                let ids: Vec<String> = members.keys().cloned().collect();
+                for (id, assigned) in assign_eager(&ids, &counts) {
+                    let a = Assignment {
+                        protocol: SubProtocol::Eager,
+                        error,
+                        leader: joined.member_id.clone(),
+                        leader_url: self.url.clone(),
+                        config_offset: config.offset(),
+                        assigned,
+                        revoked: ConnectorsAndTasks::default(),
+                        delay_ms: 0,
+                    };
+                    assignments.push((id, a.encode()));
+                }
+                let mine = member.sync(&assignments).await.map_err(|e| e.to_string())?;
+                return self.settle(member, joined, &mine).await;
+            }
             let out = assign(
                 AssignorInput {
                     members: &members,
@@ -191,7 +210,20 @@ impl DistributedHerder {
             }
         }
         let mine = member.sync(&assignments).await.map_err(|e| e.to_string())?;
-        let assignment = Assignment::decode(&mine).map_err(|e| e.to_string())?;
+        self.settle(member, joined, &mine).await
+    }
+
+    /// Takes this member's assignment from a finished SyncGroup: catches up with the config
+    /// topic, stops what was revoked and starts what was added.
+    async fn settle(
+        &self,
+        member: &mut GroupMember,
+        joined: JoinOutcome,
+        mine: &[u8],
+    ) -> Result<RoundOutcome, String> {
+        let assignment = Assignment::decode(mine).map_err(|e| e.to_string())?;
+        let eager = joined.protocol == SubProtocol::Eager;
+        self.eager.store(eager, std::sync::atomic::Ordering::SeqCst);
         if assignment.error != AssignmentError::None {
             return Ok(RoundOutcome {
                 heartbeats: None,
@@ -229,7 +261,15 @@ impl DistributedHerder {
         );
         *self.member_id.lock().unwrap() = joined.member_id.clone();
         let heartbeats = member.start_heartbeats().ok();
-        self.apply_assignment(&assignment).await;
+        if eager {
+            // An eager assignment is the whole of this member's work: whatever else still runs
+            // (work from before the group went eager) stops now.
+            let mut whole = assignment.clone();
+            whole.revoked = self.running_except(&assignment.assigned).await;
+            self.apply_assignment(&whole).await;
+        } else {
+            self.apply_assignment(&assignment).await;
+        }
         self.settled.send_replace(true);
         let rejoin_at = if !assignment.revoked.is_empty() {
             Some(Instant::now())
@@ -439,6 +479,23 @@ impl DistributedHerder {
     }
 
     /// Stops everything running here (shutdown) and marks it UNASSIGNED.
+    /// The connectors and tasks running here that `keep` does not list.
+    async fn running_except(&self, keep: &ConnectorsAndTasks) -> ConnectorsAndTasks {
+        let running = self.work.lock().await.running();
+        ConnectorsAndTasks {
+            connectors: running
+                .connectors
+                .into_iter()
+                .filter(|c| !keep.connectors.contains(c))
+                .collect(),
+            tasks: running
+                .tasks
+                .into_iter()
+                .filter(|t| !keep.tasks.contains(t))
+                .collect(),
+        }
+    }
+
     async fn stop_all(&self) {
         let mut work = self.work.lock().await;
         let tasks: Vec<TaskId> = work.tasks.keys().cloned().collect();
