@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::auto_restart::{Decision, RestartPolicy, RestartTracker};
+use crate::auto_restart::{AutoRestarts, RestartPolicy, RestartScope, Watched};
 use crate::config_providers::ConfigProviders;
 use crate::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
 use crate::offset_store::OffsetWrite;
@@ -145,13 +145,12 @@ impl StandaloneHerder {
         });
         let weak: Weak<Self> = Arc::downgrade(&herder);
         tokio::spawn(async move {
-            let mut tasks: RestartTracker<TaskId> = RestartTracker::default();
-            let mut connectors: RestartTracker<String> = RestartTracker::default();
+            let mut restarts = AutoRestarts::default();
             let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
             loop {
                 tick.tick().await;
                 let Some(h) = weak.upgrade() else { break };
-                h.auto_restart_tick(&mut connectors, &mut tasks).await;
+                h.auto_restart_tick(&mut restarts).await;
             }
         });
         Ok(herder)
@@ -159,77 +158,30 @@ impl StandaloneHerder {
 
     /// Restarts FAILED connectors and tasks whose connector (or the worker) enables
     /// `ferry.auto.restart.enable`, with exponential backoff (see [`crate::auto_restart`]).
-    async fn auto_restart_tick(
-        &self,
-        connectors: &mut RestartTracker<String>,
-        tasks: &mut RestartTracker<TaskId>,
-    ) {
-        let now = std::time::Instant::now();
-        let plan: Vec<(String, RestartPolicy)> = {
+    /// Every connector is watched with all the tasks the status store knows of.
+    async fn auto_restart_tick(&self, restarts: &mut AutoRestarts) {
+        let watched: Vec<Watched> = {
             let state = self.state.lock().await;
             state
                 .connectors
                 .iter()
-                .map(|(n, e)| {
-                    (
-                        n.clone(),
-                        RestartPolicy::resolve(self.ctx.config.originals(), &e.config),
-                    )
+                .map(|(n, e)| Watched {
+                    connector: n.clone(),
+                    policy: Some(RestartPolicy::resolve(
+                        self.ctx.config.originals(),
+                        &e.config,
+                    )),
+                    instance: true,
                 })
                 .collect()
         };
-        connectors.retain(|n| plan.iter().any(|(p, _)| p == n));
-        tasks.retain(|id| plan.iter().any(|(p, _)| *p == id.connector));
-        for (name, policy) in plan {
-            if !policy.enabled {
-                continue;
-            }
-            if let Some(s) = self.ctx.status.connector(&name) {
-                match connectors.observe(&name, s.state, &policy, now) {
-                    Decision::Scheduled(delay, attempt) => {
-                        let trace = format!(
-                            "{}\nFerry: automatic restart #{attempt} of the connector in {} ms",
-                            s.trace.unwrap_or_default(),
-                            delay.as_millis()
-                        );
-                        self.ctx
-                            .status
-                            .put_connector(&name, State::Failed, Some(trace));
-                    }
-                    Decision::RestartNow => {
-                        tracing::info!(connector = %name, "automatic restart of the failed connector");
-                        let _ = self.restart_connector(&name, false, false).await;
-                    }
-                    Decision::Wait => {}
-                }
-            }
-            for (task, s) in self.ctx.status.tasks_of(&name) {
-                let id = TaskId {
-                    connector: name.clone(),
-                    task,
-                };
-                match tasks.observe(&id, s.state, &policy, now) {
-                    Decision::Scheduled(delay, attempt) => {
-                        let trace = format!(
-                            "{}\nFerry: automatic restart #{attempt} of the task in {} ms",
-                            s.trace.unwrap_or_default(),
-                            delay.as_millis()
-                        );
-                        self.ctx.status.put_task(&id, State::Failed, Some(trace));
-                    }
-                    Decision::RestartNow => {
-                        tracing::info!(task = %id, "automatic restart of the failed task");
-                        self.ctx
-                            .metrics
-                            .task(&id)
-                            .auto_restarts
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let _ = self.restart_task(&name, task).await;
-                    }
-                    Decision::Wait => {}
-                }
-            }
-        }
+        let mut scope = StandaloneRestarts {
+            herder: self,
+            watched: &watched,
+        };
+        restarts
+            .tick(&watched, &self.ctx.status, &self.ctx.metrics, &mut scope)
+            .await;
     }
 
     /// Restores connectors stored by an earlier run, then applies `cli_connectors` (which replace
@@ -525,6 +477,41 @@ impl StandaloneHerder {
             ));
         }
         Ok(())
+    }
+}
+
+/// Standalone mode's side of an auto-restart pass: every task in the status store is watched,
+/// and restarts go through the herder's own restart operations.
+struct StandaloneRestarts<'a> {
+    herder: &'a StandaloneHerder,
+    watched: &'a [Watched],
+}
+
+#[async_trait]
+impl RestartScope for StandaloneRestarts<'_> {
+    fn tasks_of(&self, connector: &str) -> Vec<TaskId> {
+        self.herder
+            .ctx
+            .status
+            .tasks_of(connector)
+            .into_iter()
+            .map(|(task, _)| TaskId {
+                connector: connector.to_owned(),
+                task,
+            })
+            .collect()
+    }
+
+    fn keeps_task(&self, id: &TaskId) -> bool {
+        self.watched.iter().any(|w| w.connector == id.connector)
+    }
+
+    async fn restart_connector(&mut self, name: &str) {
+        let _ = self.herder.restart_connector(name, false, false).await;
+    }
+
+    async fn restart_task(&mut self, id: &TaskId) {
+        let _ = self.herder.restart_task(&id.connector, id.task).await;
     }
 }
 
