@@ -118,6 +118,11 @@ pub struct JsonConverter {
     schema_json: LruCache<usize, (SchemaRef, Box<[u8]>)>,
     /// Schemas by their raw JSON bytes.
     schemas: LruCache<Box<[u8]>, SchemaRef>,
+    /// The schema of the last envelope read, by its raw bytes: a topic's records usually share
+    /// one schema, and comparing bytes costs a fraction of hashing them for the cache lookup.
+    /// None when caching is off (`schemas.cache.size=0`).
+    last_schema: Option<(Box<[u8]>, SchemaRef)>,
+    cache_schemas: bool,
     /// Size of the last output, to allocate the next one once.
     size_hint: usize,
 }
@@ -141,6 +146,8 @@ impl JsonConverter {
             opts,
             schema_json: LruCache::new(cache_size),
             schemas: LruCache::new(cache_size),
+            last_schema: None,
+            cache_schemas: cache_size > 0,
             size_hint: 64,
         }
     }
@@ -271,13 +278,24 @@ impl JsonConverter {
         if raw == b"null" {
             return Ok(None);
         }
-        if let Some(schema) = self.schemas.get(raw) {
-            return Ok(Some(schema.clone()));
+        if let Some((bytes, schema)) = &self.last_schema {
+            if **bytes == *raw {
+                return Ok(Some(schema.clone()));
+            }
         }
-        let node = parse(raw)?.expect("envelope schema is a value");
-        let schema = schema::schema_from_node(&node, &self.opts)?;
-        if let Some(s) = &schema {
-            self.schemas.insert(raw.into(), s.clone());
+        let schema = match self.schemas.get(raw) {
+            Some(schema) => Some(schema.clone()),
+            None => {
+                let node = parse(raw)?.expect("envelope schema is a value");
+                let schema = schema::schema_from_node(&node, &self.opts)?;
+                if let Some(s) = &schema {
+                    self.schemas.insert(raw.into(), s.clone());
+                }
+                schema
+            }
+        };
+        if let (Some(s), true) = (&schema, self.cache_schemas) {
+            self.last_schema = Some((raw.into(), s.clone()));
         }
         Ok(schema)
     }
