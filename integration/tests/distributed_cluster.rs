@@ -12,7 +12,7 @@
 //! without the `distributed` command.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use ferry_integration::distributed::{
@@ -128,6 +128,57 @@ fn load(
         *load.entry(worker.clone()).or_default() += 1;
     }
     load
+}
+
+/// One file → Kafka pipeline under test: a FileStreamSource connector, its input file and the
+/// topic it writes.
+struct Pipe {
+    name: String,
+    input: PathBuf,
+    topic: String,
+}
+
+/// Creates `n` pipelines `{prefix}-{i}` through `rest`, input `i` in `dir` holding `lines(i)`.
+fn create_pipes(
+    broker: &TestBroker,
+    rest: &RestClient,
+    dir: &Path,
+    prefix: &str,
+    n: usize,
+    lines: impl Fn(usize) -> Vec<String>,
+) -> Vec<Pipe> {
+    (0..n)
+        .map(|i| {
+            let input = dir.join(format!("{prefix}-{i}.txt"));
+            write_lines(&input, &lines(i));
+            let name = unique_name(&format!("{prefix}-{i}"));
+            let topic = create_file_source(broker, rest, &name, &input);
+            Pipe { name, input, topic }
+        })
+        .collect()
+}
+
+/// One task per pipeline, as `wait_all_running` takes them.
+fn pipe_counts(pipes: &[Pipe]) -> BTreeMap<String, usize> {
+    pipes.iter().map(|p| (p.name.clone(), 1)).collect()
+}
+
+/// Waits until `rest` reports every task RUNNING and each of `workers` running exactly one;
+/// returns the placement.
+fn wait_one_task_per_worker(
+    rest: &RestClient,
+    counts: &BTreeMap<String, usize>,
+    workers: &[&Worker],
+    timeout: std::time::Duration,
+) -> BTreeMap<(String, u32), String> {
+    wait_until_ok(timeout, "one task per worker", || {
+        let placement = wait_all_running(rest, counts, timeout);
+        let load = load(&placement, workers);
+        load.values()
+            .all(|n| *n == 1)
+            .then_some(placement)
+            .ok_or(format!("{load:?}"))
+    })
 }
 
 /// Where each connector's Connector instance runs, as `rest` reports it.
@@ -335,40 +386,32 @@ fn file_pipelines_survive_a_killed_worker_and_a_whole_cluster_restart() {
     let mut workers = cluster.start_workers(3);
     let files = tempfile::tempdir().expect("temp dir");
     let rest = workers[0].rest().clone();
-    let pipes: Vec<(String, std::path::PathBuf, String)> = (0..3)
-        .map(|i| {
-            let input = files.path().join(format!("in-{i}.txt"));
-            write_lines(&input, &numbered(0..100));
-            let name = unique_name(&format!("pipe-{i}"));
-            let topic = create_file_source(&broker, &rest, &name, &input);
-            (name, input, topic)
-        })
-        .collect();
-    let counts: BTreeMap<String, usize> = pipes.iter().map(|(n, _, _)| (n.clone(), 1)).collect();
-    let placement = wait_until_ok(DEFAULT_TIMEOUT, "one source task per worker", || {
-        let placement = wait_all_running(&rest, &counts, DEFAULT_TIMEOUT);
-        let load = load(&placement, &workers.iter().collect::<Vec<_>>());
-        load.values()
-            .all(|n| *n == 1)
-            .then_some(placement)
-            .ok_or(format!("{load:?}"))
+    let pipes = create_pipes(&broker, &rest, files.path(), "pipe", 3, |_| {
+        numbered(0..100)
     });
-    for (_, _, topic) in &pipes {
+    let counts = pipe_counts(&pipes);
+    let placement = wait_one_task_per_worker(
+        &rest,
+        &counts,
+        &workers.iter().collect::<Vec<_>>(),
+        DEFAULT_TIMEOUT,
+    );
+    for Pipe { topic, .. } in &pipes {
         assert_delivered(&broker, topic, &numbered(0..100));
     }
 
     // (c) kill -9 the worker running pipe 0's task, with lines still being appended.
-    let victim_id = placement[&(pipes[0].0.clone(), 0)].clone();
+    let victim_id = placement[&(pipes[0].name.clone(), 0)].clone();
     let victim = workers
         .iter()
         .position(|w| w.id() == victim_id)
         .expect("owner");
-    for (_, input, _) in &pipes {
+    for Pipe { input, .. } in &pipes {
         append_lines(input, &numbered(100..150));
     }
     workers[victim].kill9();
     let killed = Instant::now();
-    for (_, input, _) in &pipes {
+    for Pipe { input, .. } in &pipes {
         append_lines(input, &numbered(150..200));
     }
     let survivor = workers.iter().find(|w| w.is_running()).expect("survivors");
@@ -381,20 +424,17 @@ fn file_pipelines_survive_a_killed_worker_and_a_whole_cluster_restart() {
         "killed worker's task RUNNING elsewhere after {:?}",
         killed.elapsed()
     );
-    for (_, _, topic) in &pipes {
+    for Pipe { topic, .. } in &pipes {
         assert_delivered(&broker, topic, &numbered(0..200));
     }
 
     // (f) Stop the whole cluster cleanly; lines appended while it is down arrive after a
     // restart of three new workers on the same topics, and nothing is read twice.
-    let before: Vec<usize> = pipes
-        .iter()
-        .map(|(_, _, topic)| topic_len(&broker, topic))
-        .collect();
+    let before: Vec<usize> = pipes.iter().map(|p| topic_len(&broker, &p.topic)).collect();
     for w in workers.iter_mut().filter(|w| w.is_running()) {
         w.terminate();
     }
-    for (_, input, _) in &pipes {
+    for Pipe { input, .. } in &pipes {
         append_lines(input, &numbered(200..300));
     }
     let restarted = Instant::now();
@@ -409,7 +449,7 @@ fn file_pipelines_survive_a_killed_worker_and_a_whole_cluster_restart() {
         placement.values().all(|w| ids.contains(w.as_str())),
         "tasks on the new workers: {placement:?}"
     );
-    for ((_, _, topic), before) in pipes.iter().zip(before) {
+    for (Pipe { topic, .. }, before) in pipes.iter().zip(before) {
         let values = assert_delivered(&broker, topic, &numbered(0..300));
         assert_eq!(
             values[before..],
@@ -526,24 +566,14 @@ fn a_lost_workers_task_is_held_for_the_delay_and_then_given_to_the_replacement()
     let mut workers = cluster.start_workers(3);
     let files = tempfile::tempdir().expect("temp dir");
     let rest = workers[0].rest().clone();
-    let pipes: Vec<(String, std::path::PathBuf, String)> = (0..3)
-        .map(|i| {
-            let input = files.path().join(format!("in-{i}.txt"));
-            write_lines(&input, &numbered(0..50));
-            let name = unique_name(&format!("held-{i}"));
-            let topic = create_file_source(&broker, &rest, &name, &input);
-            (name, input, topic)
-        })
-        .collect();
-    let counts: BTreeMap<String, usize> = pipes.iter().map(|(n, _, _)| (n.clone(), 1)).collect();
-    let before = wait_until_ok(DEFAULT_TIMEOUT, "one source task per worker", || {
-        let placement = wait_all_running(&rest, &counts, DEFAULT_TIMEOUT);
-        let load = load(&placement, &workers.iter().collect::<Vec<_>>());
-        load.values()
-            .all(|n| *n == 1)
-            .then_some(placement)
-            .ok_or(format!("{load:?}"))
-    });
+    let pipes = create_pipes(&broker, &rest, files.path(), "held", 3, |_| numbered(0..50));
+    let counts = pipe_counts(&pipes);
+    let before = wait_one_task_per_worker(
+        &rest,
+        &counts,
+        &workers.iter().collect::<Vec<_>>(),
+        DEFAULT_TIMEOUT,
+    );
     // The victim must not lead: the previous assignment lives in the leader's memory (as in
     // Connect's assignor), so a new leader cannot tell lost work from new work and assigns it
     // at once.
@@ -551,9 +581,9 @@ fn a_lost_workers_task_is_held_for_the_delay_and_then_given_to_the_replacement()
     let victim = (leader + 1) % 3;
     let pipe = pipes
         .iter()
-        .find(|(name, _, _)| before[&(name.clone(), 0)] == workers[victim].id())
+        .find(|p| before[&(p.name.clone(), 0)] == workers[victim].id())
         .expect("a pipe on every worker");
-    let held = (pipe.0.clone(), 0);
+    let held = (pipe.name.clone(), 0);
     let survivors: Vec<usize> = (0..3).filter(|i| *i != victim).collect();
     let epochs: Vec<f64> = survivors
         .iter()
@@ -563,7 +593,7 @@ fn a_lost_workers_task_is_held_for_the_delay_and_then_given_to_the_replacement()
         .collect();
 
     workers[victim].kill9();
-    append_lines(&pipe.1, &numbered(50..100));
+    append_lines(&pipe.input, &numbered(50..100));
     // The survivors complete the round that drops the killed worker…
     for (i, epoch) in survivors.iter().zip(&epochs) {
         wait_until_ok(
@@ -613,7 +643,7 @@ fn a_lost_workers_task_is_held_for_the_delay_and_then_given_to_the_replacement()
             workers[*i].id()
         );
     }
-    assert_delivered(&broker, &pipe.2, &numbered(0..100));
+    assert_delivered(&broker, &pipe.topic, &numbered(0..100));
 }
 
 /// `connect.protocol=eager` (v0 `default`): every worker stops all its work before each join
@@ -635,25 +665,9 @@ fn an_eager_cluster_rebalances_by_stopping_everything_and_loses_no_line() {
     let cluster = ClusterProps::new(&broker, "dist-eager").with("connect.protocol", "eager");
     let mut workers = cluster.start_workers(2);
     let dir = tempfile::tempdir().unwrap();
-    let mut pipelines = Vec::new();
-    for i in 0..3 {
-        let name = unique_name(&format!("eager-{i}"));
-        let input = dir.path().join(format!("{name}.txt"));
-        let lines = numbered(i * 1000..i * 1000 + 50);
-        write_lines(&input, &lines);
-        let topic = create_file_source(&broker, workers[0].rest(), &name, &input);
-        pipelines.push((input, topic, lines));
-    }
-    let counts: BTreeMap<String, usize> = workers[0]
-        .rest()
-        .get("/connectors")
-        .1
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| (n.as_str().unwrap().to_owned(), 1))
-        .collect();
-    assert_eq!(counts.len(), 3);
+    let lines = |i: usize| numbered(i * 1000..i * 1000 + 50);
+    let pipes = create_pipes(&broker, workers[0].rest(), dir.path(), "eager", 3, lines);
+    let counts = pipe_counts(&pipes);
     wait_all_running(workers[1].rest(), &counts, FAILOVER_TIMEOUT);
     let starts = |workers: &[Worker]| -> u64 {
         workers
@@ -666,21 +680,19 @@ fn an_eager_cluster_rebalances_by_stopping_everything_and_loses_no_line() {
 
     workers.push(Worker::start(&cluster));
     workers[2].wait_ready();
-    let ids: BTreeSet<String> = workers.iter().map(|w| w.id().to_owned()).collect();
-    wait_until_ok(FAILOVER_TIMEOUT, "one task per worker", || {
-        let placement = wait_all_running(workers[2].rest(), &counts, FAILOVER_TIMEOUT);
-        let owners: BTreeSet<String> = placement.values().cloned().collect();
-        (owners == ids)
-            .then_some(())
-            .ok_or(format!("{placement:?}"))
-    });
+    wait_one_task_per_worker(
+        workers[2].rest(),
+        &counts,
+        &workers.iter().collect::<Vec<_>>(),
+        FAILOVER_TIMEOUT,
+    );
     let restarted = starts(&workers) - before;
     assert!(
         restarted >= 3,
         "eager rebalancing restarts every task, not only the one that moved: {restarted} starts"
     );
-    for (_, topic, lines) in &pipelines {
-        assert_delivered(&broker, topic, lines);
+    for (i, pipe) in pipes.iter().enumerate() {
+        assert_delivered(&broker, &pipe.topic, &lines(i));
     }
 
     // Kill a worker that does not lead while more lines are written.
@@ -688,10 +700,10 @@ fn an_eager_cluster_rebalances_by_stopping_everything_and_loses_no_line() {
     let victim = (0..workers.len()).find(|i| *i != leader).unwrap();
     workers[victim].kill9();
     let mut expected = Vec::new();
-    for (i, (input, _, lines)) in pipelines.iter().enumerate() {
+    for (i, pipe) in pipes.iter().enumerate() {
         let more = numbered(i * 1000 + 50..i * 1000 + 80);
-        append_lines(input, &more);
-        expected.push(lines.iter().chain(&more).cloned().collect::<Vec<_>>());
+        append_lines(&pipe.input, &more);
+        expected.push(lines(i).into_iter().chain(more).collect::<Vec<_>>());
     }
     let victim_id = workers[victim].id().to_owned();
     wait_until_ok(FAILOVER_TIMEOUT, "every task on a survivor", || {
@@ -702,7 +714,7 @@ fn an_eager_cluster_rebalances_by_stopping_everything_and_loses_no_line() {
             .then_some(())
             .ok_or(format!("{placement:?}"))
     });
-    for ((_, topic, _), lines) in pipelines.iter().zip(&expected) {
-        assert_delivered(&broker, topic, lines);
+    for (pipe, lines) in pipes.iter().zip(&expected) {
+        assert_delivered(&broker, &pipe.topic, lines);
     }
 }
