@@ -91,6 +91,15 @@ impl Backend {
     fn is_pg(&self) -> bool {
         self.kind == DbKind::Postgres
     }
+
+    /// The column type of an auto-incrementing primary key `id`.
+    fn serial_pk(&self) -> &'static str {
+        if self.is_pg() {
+            "SERIAL PRIMARY KEY"
+        } else {
+            "INT AUTO_INCREMENT PRIMARY KEY"
+        }
+    }
 }
 
 fn normalise(c: &Cell) -> String {
@@ -396,11 +405,7 @@ async fn source_modes_pick_up_inserts_and_updates() {
         } else {
             "DATETIME(3)"
         };
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         let insert = |t: &str, name: &str, ts: &str| {
             format!("INSERT INTO {t} (name, modified) VALUES ('{name}', '{ts}')")
         };
@@ -486,11 +491,7 @@ async fn source_modes_pick_up_inserts_and_updates() {
 #[tokio::test]
 async fn source_resumes_after_a_cancelled_poll_and_a_restart() {
     for b in backends("source_resumes_after_a_cancelled_poll_and_a_restart") {
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         let mut stmts = vec![
             "DROP TABLE IF EXISTS jt_resume".to_owned(),
             format!("CREATE TABLE jt_resume (id {id_col}, v INT NOT NULL)"),
@@ -762,11 +763,7 @@ async fn query_mode_and_postgres_types() {
 #[tokio::test]
 async fn connector_notices_new_tables_and_spreads_them_over_tasks() {
     for b in backends("connector_notices_new_tables_and_spreads_them_over_tasks") {
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         b.run(&[
             "DROP TABLE IF EXISTS jt_disc_a".to_owned(),
             "DROP TABLE IF EXISTS jt_disc_b".to_owned(),
@@ -961,11 +958,7 @@ async fn timestamp_mode_pages_without_skipping_equal_timestamps() {
 async fn source_resumes_from_offsets_java_connect_wrote() {
     use ferry_api::OffsetValue;
     for b in backends("source_resumes_from_offsets_java_connect_wrote") {
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         b.run(&[
             "DROP TABLE IF EXISTS jt_migrated".to_owned(),
             format!("CREATE TABLE jt_migrated (id {id_col}, v INT NOT NULL)"),
@@ -1018,11 +1011,7 @@ async fn source_resumes_from_offsets_java_connect_wrote() {
 #[tokio::test]
 async fn bulk_mode_streams_in_batches() {
     for b in backends("bulk_mode_streams_in_batches") {
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         let values: Vec<String> = (0..2500).map(|i| format!("({i})")).collect();
         b.run(&[
             "DROP TABLE IF EXISTS jt_bulk_read".to_owned(),
@@ -1467,11 +1456,7 @@ async fn transaction_isolation_mode_sets_the_session_level() {
 #[tokio::test]
 async fn query_retry_attempts_bound_the_retries() {
     for b in backends("query_retry_attempts_bound_the_retries") {
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         b.run(&[
             "DROP TABLE IF EXISTS jt_retry".to_owned(),
             format!("CREATE TABLE jt_retry (id {id_col}, v INT)"),
@@ -1643,11 +1628,7 @@ async fn mysql_zone_name_without_zone_tables_says_how_to_fix_it() {
 #[tokio::test]
 async fn query_suffix_ends_the_generated_query() {
     for b in backends("query_suffix_ends_the_generated_query") {
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         b.run(&[
             "DROP TABLE IF EXISTS jt_suffix".to_owned(),
             format!("CREATE TABLE jt_suffix (id {id_col}, v INT)"),
@@ -1685,11 +1666,7 @@ async fn query_suffix_ends_the_generated_query() {
 #[tokio::test]
 async fn a_column_added_between_pages_is_picked_up() {
     for b in backends("a_column_added_between_pages_is_picked_up") {
-        let id_col = if b.is_pg() {
-            "SERIAL PRIMARY KEY"
-        } else {
-            "INT AUTO_INCREMENT PRIMARY KEY"
-        };
+        let id_col = b.serial_pk();
         b.run(&[
             "DROP TABLE IF EXISTS jt_evolve_src".to_owned(),
             format!("CREATE TABLE jt_evolve_src (id {id_col}, v INT)"),
