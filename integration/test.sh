@@ -61,6 +61,8 @@ service_mariadb_install() { :; }
 service_mariadb_start() {
     FERRY_TEST_MYSQL_URL="$("$FERRY_SCRIPTS/start-mariadb.sh" "$STATE/mariadb" | tail -n 1)"
     export FERRY_TEST_MYSQL_URL
+    # The CA of the server's TLS certificate (start-mariadb.sh makes it there).
+    export FERRY_TEST_MYSQL_TLS_CA="$STATE/mariadb/tls/ca.pem"
     log "FERRY_TEST_MYSQL_URL=$FERRY_TEST_MYSQL_URL"
 }
 service_mariadb_stop() { "$FERRY_SCRIPTS/stop-mariadb.sh" "$STATE/mariadb"; }
@@ -68,6 +70,8 @@ service_postgres_install() { :; }
 service_postgres_start() {
     FERRY_TEST_POSTGRES_URL="$("$FERRY_SCRIPTS/start-postgres.sh" "$STATE/postgres" | tail -n 1)"
     export FERRY_TEST_POSTGRES_URL
+    # The CA of the server's TLS certificate (start-postgres.sh makes it there).
+    export FERRY_TEST_POSTGRES_TLS_CA="$STATE/postgres/tls/ca.pem"
     log "FERRY_TEST_POSTGRES_URL=$FERRY_TEST_POSTGRES_URL"
 }
 service_postgres_stop() { "$FERRY_SCRIPTS/stop-postgres.sh" "$STATE/postgres"; }

@@ -3,9 +3,11 @@
 # datadir under STATEDIR, creates the database `ferry`, and prints its JDBC URL
 # (jdbc:mariadb://127.0.0.1:PORT/ferry?user=root&password=ferry) once it
 # answers. Binlog is on (ROW, full images) so CDC tests can share the server.
+# TLS is on too (same port; clients choose): the server certificate is made by
+# make-tls-certs.sh in STATEDIR/tls, whose ca.pem signed it.
 #
 # Usage: start-mariadb.sh STATEDIR
-#   STATEDIR gets my.cnf, data/, mariadb.sock, mariadb.pid, mariadb.port,
+#   STATEDIR gets my.cnf, data/, tls/, mariadb.sock, mariadb.pid, mariadb.port,
 #   mariadb.url and mariadb.log. Stop it with stop-mariadb.sh STATEDIR.
 # Tests read the URL from FERRY_TEST_MYSQL_URL.
 set -euo pipefail
@@ -22,6 +24,7 @@ fi
 
 user_args=()
 ((EUID == 0)) && user_args=(--user=root)
+"$(dirname "${BASH_SOURCE[0]}")/make-tls-certs.sh" "$state_dir/tls"
 port=$(free_port)
 cnf="$state_dir/my.cnf"
 client_password=
@@ -44,6 +47,9 @@ innodb_log_file_size=16M
 skip-name-resolve
 character-set-server=utf8mb4
 collation-server=utf8mb4_unicode_ci
+ssl-ca=$state_dir/tls/ca.pem
+ssl-cert=$state_dir/tls/server.pem
+ssl-key=$state_dir/tls/server.key
 [client]
 socket=$state_dir/mariadb.sock
 port=$port

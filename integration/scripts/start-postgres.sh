@@ -3,9 +3,11 @@
 # data directory under STATEDIR and prints its JDBC URL
 # (jdbc:postgresql://127.0.0.1:PORT/postgres?user=postgres) once it accepts
 # connections. Trust authentication on 127.0.0.1 only; wal_level=logical.
+# TLS is on too (same port; clients choose): the server certificate is made by
+# make-tls-certs.sh in STATEDIR/tls, whose ca.pem signed it.
 #
 # Usage: start-postgres.sh STATEDIR
-#   STATEDIR gets data/, postgres.port, postgres.url and postgres.log.
+#   STATEDIR gets data/, tls/, postgres.port, postgres.url and postgres.log.
 #   Stop it with stop-postgres.sh STATEDIR.
 # Tests read the URL from FERRY_TEST_POSTGRES_URL.
 set -euo pipefail
@@ -46,6 +48,10 @@ if [[ ! -f $data/PG_VERSION ]]; then
     }
 fi
 
+"$(dirname "${BASH_SOURCE[0]}")/make-tls-certs.sh" "$state_dir/tls"
+# The key must belong to the server's user and be private to it.
+((EUID == 0)) && chown -R postgres "$state_dir/tls"
+
 port=$(free_port)
 cat >>"$data/postgresql.conf" <<CONF
 listen_addresses = '127.0.0.1'
@@ -57,6 +63,9 @@ synchronous_commit = off
 full_page_writes = off
 shared_buffers = 32MB
 max_connections = 50
+ssl = on
+ssl_cert_file = '$state_dir/tls/server.pem'
+ssl_key_file = '$state_dir/tls/server.key'
 CONF
 
 "${as_pg[@]}" "$bin/pg_ctl" -D "$data" -l "$state_dir/postgres.log" -w -t 60 start >/dev/null || {

@@ -7,12 +7,13 @@
 //! * [`JdbcSinkConnector`] / [`JdbcSinkTask`]: writes records to tables with `insert`, `upsert`
 //!   or `update`, deletes on tombstones, and creates or evolves tables.
 //!
-//! Layout: `url` parses JDBC URLs; `dialect` holds what differs between the databases (quoting,
-//! catalog queries, type names, DDL types, upsert clause); `types` maps SQL types and cells to
-//! Connect schemas and values once for both; `time` holds the calendar, `db.timezone` (fixed
-//! offsets and tz database zones) and `timestamp.granularity`; `sql` builds statements from
-//! dialect pieces; `db` is the one connection type over mysql_async and tokio-postgres. The crate talks to databases
-//! only through those drivers' async APIs (no blocking calls on the reactor) and depends on
+//! Layout: `url` parses JDBC URLs; `tls` reads their TLS parameters and builds the rustls setup;
+//! `dialect` holds what differs between the databases (quoting, catalog queries, type names, DDL
+//! types, upsert clause); `types` maps SQL types and cells to Connect schemas and values once for
+//! both; `time` holds the calendar, `db.timezone` (fixed offsets and tz database zones) and
+//! `timestamp.granularity`; `sql` builds statements from dialect pieces; `db` is the one
+//! connection type over mysql_async and tokio-postgres. The crate talks to databases only through
+//! those drivers' async APIs (no blocking calls on the reactor) and depends on
 //! nothing of Ferry but the plugin API.
 
 mod config;
@@ -29,6 +30,9 @@ mod sink;
 mod source;
 mod sql;
 mod time;
+mod tls;
+#[cfg(test)]
+mod tls_live_tests;
 mod types;
 mod url;
 

@@ -4,8 +4,8 @@
 //! Only what the drivers here can honour is accepted: one host (the first of a failover list is
 //! taken), a port, a database, and `key=value` parameters. `user`/`password` parameters are read
 //! as credentials when `connection.user`/`connection.password` are not set (the JDBC drivers do the
-//! same). TLS is not built in: an SSL mode that *requires* TLS is refused with a message naming the
-//! parameter rather than silently connecting in clear text.
+//! same). The TLS parameters are read by [`crate::tls`]; a URL whose TLS settings cannot be
+//! honoured is refused here, naming the parameter.
 
 use std::fmt;
 
@@ -101,7 +101,7 @@ impl JdbcUrl {
             database: percent_decode(database),
             params,
         };
-        parsed.check_ssl().map_err(|e| bad(&e))?;
+        crate::tls::TlsSettings::from_url(&parsed).map_err(|e| bad(&e))?;
         Ok(parsed)
     }
 
@@ -112,34 +112,6 @@ impl JdbcUrl {
             .rev()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.as_str())
-    }
-
-    /// Refuses SSL modes that demand TLS: this build has no TLS, and connecting in clear text when
-    /// the user asked for encryption would be a silent downgrade.
-    fn check_ssl(&self) -> std::result::Result<(), String> {
-        let demanding: &[(&str, &[&str])] = match self.kind {
-            DbKind::Postgres => &[
-                ("sslmode", &["require", "verify-ca", "verify-full"]),
-                ("ssl", &["true"]),
-            ],
-            DbKind::MySql => &[
-                ("sslMode", &["REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"]),
-                ("useSSL", &["true"]),
-                ("requireSSL", &["true"]),
-                ("sslmode", &["require", "verify-ca", "verify-full"]),
-            ],
-        };
-        for (key, values) in demanding {
-            if let Some(v) = self.param(key) {
-                if values.iter().any(|d| d.eq_ignore_ascii_case(v)) {
-                    return Err(format!(
-                        "{key}={v} requires TLS, which this Ferry build does not support; \
-                         use {key}=disable or connect through a TLS tunnel"
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 }
 
@@ -269,10 +241,9 @@ mod tests {
             ("jdbc:mysql://h:port/db", "bad port 'port'"),
             ("jdbc:mysql:///db", "no host"),
             (
-                "jdbc:postgresql://h/db?sslmode=require",
-                "sslmode=require requires TLS",
+                "jdbc:postgresql://h/db?sslmode=verify-ca",
+                "sslmode=verify-ca checks the server certificate against a CA",
             ),
-            ("jdbc:mysql://h/db?useSSL=true", "useSSL=true requires TLS"),
         ];
         for (url, msg) in table {
             let err = JdbcUrl::parse(url).unwrap_err();

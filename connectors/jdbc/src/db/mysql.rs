@@ -2,11 +2,12 @@
 
 use mysql_async::consts::{ColumnFlags, ColumnType};
 use mysql_async::prelude::Queryable;
-use mysql_async::{Column, Conn, OptsBuilder, Params, Row, Value as MyValue};
+use mysql_async::{Column, Conn, DriverError, OptsBuilder, Params, Row, SslOpts, Value as MyValue};
 
 use ferry_api::{ConnectError, Decimal, Result};
 
 use crate::time::{days_from_civil, Civil, DbTimeZone};
+use crate::tls::{TlsMode, TlsSettings};
 use crate::types::{Cell, ColumnMeta, SqlType};
 use crate::url::JdbcUrl;
 
@@ -37,6 +38,31 @@ fn err(e: mysql_async::Error) -> ConnectError {
     super::driver_error(e, lost)
 }
 
+/// mysql_async's TLS options for `tls`; `None` for clear text.
+///
+/// mysql_async builds its rustls configuration with the process-wide crypto provider, so ring is
+/// installed as that default first (a no-op when one is already installed). Its own `verify-ca`
+/// (skip_domain_validation) does not recognise the name errors of current rustls, so
+/// `VERIFY_CA` here also requires the certificate to name the host: stricter, never weaker.
+async fn ssl_opts(tls: &TlsSettings) -> std::result::Result<Option<SslOpts>, String> {
+    if tls.mode == TlsMode::Disable {
+        return Ok(None);
+    }
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(match tls.mode {
+        TlsMode::Disable => None,
+        TlsMode::Prefer | TlsMode::Require => {
+            Some(SslOpts::default().with_danger_accept_invalid_certs(true))
+        }
+        TlsMode::VerifyCa | TlsMode::VerifyFull => Some(
+            SslOpts::default()
+                .with_root_certs(vec![tls.ca_pem().await?.into()])
+                .with_disable_built_in_roots(true)
+                .with_danger_skip_domain_validation(tls.mode == TlsMode::VerifyCa),
+        ),
+    })
+}
+
 impl MySqlDb {
     pub(super) async fn connect(
         url: &JdbcUrl,
@@ -45,6 +71,7 @@ impl MySqlDb {
         tz: DbTimeZone,
     ) -> Result<MySqlDb> {
         let db = (!url.database.is_empty()).then(|| url.database.clone());
+        let tls = TlsSettings::from_url(url).map_err(ConnectError::config)?;
         let opts = OptsBuilder::default()
             .ip_or_hostname(url.host.clone())
             .tcp_port(url.port)
@@ -52,13 +79,27 @@ impl MySqlDb {
             .pass(password)
             .db_name(db)
             .prefer_socket(false);
-        let conn = Conn::new(opts).await.map_err(|e| {
+        let failed = |e: mysql_async::Error| {
             let lost = !matches!(e, mysql_async::Error::Server(_));
             super::driver_error(e, lost).context(format!(
-                "cannot connect to MySQL at {}:{}",
-                url.host, url.port
+                "cannot connect to MySQL at {}:{}{}",
+                url.host,
+                url.port,
+                tls.describe()
             ))
-        })?;
+        };
+        let conn = match ssl_opts(&tls).await.map_err(ConnectError::config)? {
+            None => Conn::new(opts).await.map_err(failed)?,
+            Some(ssl) => match Conn::new(opts.clone().ssl_opts(ssl)).await {
+                // PREFERRED: a server without TLS gets a clear-text connection.
+                Err(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer))
+                    if tls.mode == TlsMode::Prefer =>
+                {
+                    Conn::new(opts).await.map_err(failed)?
+                }
+                other => other.map_err(failed)?,
+            },
+        };
         let mut db = MySqlDb {
             conn,
             tz,

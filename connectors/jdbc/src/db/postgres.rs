@@ -7,14 +7,17 @@ use std::error::Error as StdError;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::SinkExt;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::types::{to_sql_checked, Format, FromSql, IsNull, ToSql, Type};
 use tokio_postgres::{Client, NoTls, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use ferry_api::{ConnectError, Result};
 
 use super::pg_binary;
 use crate::dialect::postgres::pg_type_by_name;
 use crate::time::{Civil, DbTimeZone, MICROS_PER_DAY};
+use crate::tls::{TlsMode, TlsSettings};
 use crate::types::{Cell, ColumnMeta};
 use crate::url::JdbcUrl;
 
@@ -30,6 +33,21 @@ impl Drop for PgDb {
     fn drop(&mut self) {
         self.driver.abort();
     }
+}
+
+/// A failed connect, with the whole cause chain in the message: tokio-postgres's own message
+/// for a TLS failure is only "error performing TLS handshake", the reason is in its source.
+fn connect_err(e: tokio_postgres::Error) -> ConnectError {
+    if e.as_db_error().is_some() {
+        return err(e);
+    }
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        msg.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    ConnectError::retriable(msg)
 }
 
 fn err(e: tokio_postgres::Error) -> ConnectError {
@@ -200,17 +218,34 @@ impl PgDb {
         if let Some(schema) = url.param("currentSchema") {
             config.options(format!("-c search_path={schema}"));
         }
-        let (client, connection) = config.connect(NoTls).await.map_err(|e| {
-            err(e).context(format!(
-                "cannot connect to PostgreSQL at {}:{}",
-                url.host, url.port
+        let tls = TlsSettings::from_url(url).map_err(ConnectError::config)?;
+        let failed = |e: tokio_postgres::Error| {
+            connect_err(e).context(format!(
+                "cannot connect to PostgreSQL at {}:{}{}",
+                url.host,
+                url.port,
+                tls.describe()
             ))
-        })?;
-        let driver = tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!("PostgreSQL connection closed: {e}");
+        };
+        let (client, driver) = match tls.mode {
+            TlsMode::Disable => {
+                let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+                (client, spawn_driver(connection))
             }
-        });
+            mode => {
+                config.ssl_mode(if mode == TlsMode::Prefer {
+                    SslMode::Prefer
+                } else {
+                    SslMode::Require
+                });
+                let tls_config = tls.client_config().await.map_err(ConnectError::config)?;
+                let (client, connection) = config
+                    .connect(MakeRustlsConnect::new(tls_config))
+                    .await
+                    .map_err(failed)?;
+                (client, spawn_driver(connection))
+            }
+        };
         Ok(PgDb { client, tz, driver })
     }
 
@@ -333,6 +368,20 @@ impl PgDb {
         sink.send(Bytes::from(payload)).await.map_err(err)?;
         sink.as_mut().finish().await.map_err(err)
     }
+}
+
+/// Runs a connection's I/O on its own task until the client is dropped.
+fn spawn_driver<F>(connection: F) -> tokio::task::JoinHandle<()>
+where
+    F: std::future::Future<Output = std::result::Result<(), tokio_postgres::Error>>
+        + Send
+        + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("PostgreSQL connection closed: {e}");
+        }
+    })
 }
 
 #[cfg(test)]
