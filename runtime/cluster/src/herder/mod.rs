@@ -96,6 +96,9 @@ pub struct DistributedHerder {
     /// Whether the current generation rebalances eagerly (v0 `default`): then all work stops
     /// before the next join.
     eager: AtomicBool,
+    /// What the group loop is doing and since when (ms), for `/health`; an empty stage is a
+    /// group round, which may legitimately wait for the coordinator.
+    loop_stage: Mutex<(i64, &'static str)>,
     /// The leader's member id and URL, from the last assignment.
     leader: Mutex<(String, String)>,
     /// This worker's member id in the current generation.
@@ -203,6 +206,7 @@ impl DistributedHerder {
             generation: AtomicI32::new(-1),
             sessioned: AtomicBool::new(false),
             eager: AtomicBool::new(false),
+            loop_stage: Mutex::new((work::now_ms(), "starting")),
             leader: Mutex::default(),
             member_id: Mutex::default(),
             settled: tokio::sync::watch::Sender::new(false),
@@ -332,6 +336,11 @@ impl DistributedHerder {
         .await
         .map_err(|e| HerderError::Internal(e.to_string()))?
         .map_err(internal)
+    }
+
+    /// Records what the group loop is doing now (see [`Herder::health_check`]).
+    fn stage(&self, stage: &'static str) {
+        *self.loop_stage.lock().unwrap() = (work::now_ms(), stage);
     }
 
     /// The newest config state this worker already holds, without reading the topic: what the
@@ -470,6 +479,21 @@ fn internal(e: ConnectError) -> HerderError {
 impl Herder for DistributedHerder {
     fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
+    }
+    /// Alive while the group loop advances (it passes its top at least every tick) or waits
+    /// in a group round; unhealthy when it has been stuck elsewhere — reading internal topics
+    /// from an unreachable broker, starting work that does not return — for 10 s.
+    async fn health_check(&self) -> Result<(), String> {
+        let (since, stage) = *self.loop_stage.lock().unwrap();
+        let stuck_ms = work::now_ms() - since;
+        if stage.is_empty() || stuck_ms < 10_000 {
+            Ok(())
+        } else {
+            Err(format!(
+                "Current stage: {stage} (for {} s).",
+                stuck_ms / 1000
+            ))
+        }
     }
     fn kafka_cluster_id(&self) -> Option<String> {
         self.cluster_id.lock().unwrap().clone()

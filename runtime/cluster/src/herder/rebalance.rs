@@ -48,8 +48,10 @@ impl DistributedHerder {
             if self.stopping.load(std::sync::atomic::Ordering::SeqCst) {
                 break;
             }
+            self.stage("waiting for requests");
             if rejoin_at.is_some_and(|t| t <= Instant::now()) {
                 heartbeats = None;
+                self.stage("");
                 match self.round(&mut member, &mut assignor_state).await {
                     Ok(o) => {
                         heartbeats = o.heartbeats;
@@ -79,6 +81,7 @@ impl DistributedHerder {
                 }
                 request = requests.recv() => {
                     if let Some(request) = request {
+                        self.stage("handling a connector's request");
                         let config = self.config_snapshot();
                         let mut work = self.work.lock().await;
                         self.handle_request(&mut work, request, &config).await;
@@ -87,6 +90,7 @@ impl DistributedHerder {
                 _ = tokio::time::sleep_until(wake_at) => {}
                 _ = self.wake.notified() => {}
             }
+            self.stage("reading the internal topics and applying their changes");
             match self.tick().await {
                 Ok(changed_work) if changed_work && is_leader => {
                     // New connectors or task counts: the leader starts a round to hand them out.
@@ -261,6 +265,7 @@ impl DistributedHerder {
         );
         *self.member_id.lock().unwrap() = joined.member_id.clone();
         let heartbeats = member.start_heartbeats().ok();
+        self.stage("starting and stopping assigned connectors and tasks");
         if eager {
             // An eager assignment is the whole of this member's work: whatever else still runs
             // (work from before the group went eager) stops now.

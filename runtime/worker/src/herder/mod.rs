@@ -87,6 +87,12 @@ pub struct Created<T> {
 pub trait Herder: Send + Sync {
     /// Whether start-up finished (for `/health`).
     fn is_ready(&self) -> bool;
+    /// `/health`'s liveness probe (KIP-1017): returns once the herder shows it can still serve
+    /// requests; `Err(details)` when it knows it cannot. The REST layer answers 500 "unhealthy"
+    /// for an error or when this takes longer than Connect's 10 s.
+    async fn health_check(&self) -> Result<(), String> {
+        Ok(())
+    }
     /// The Kafka cluster id (for `GET /`), if known.
     fn kafka_cluster_id(&self) -> Option<String>;
     /// This worker's id (`host:port`).

@@ -593,6 +593,13 @@ impl Herder for StandaloneHerder {
     fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
     }
+    /// Alive when its state can be taken: every request needs it, so a herder stuck holding
+    /// it (a connector start that never returns) cannot serve anything (Connect's standalone
+    /// herder is likewise one lock).
+    async fn health_check(&self) -> Result<(), String> {
+        drop(self.state.lock().await);
+        Ok(())
+    }
     fn kafka_cluster_id(&self) -> Option<String> {
         self.cluster_id.lock().unwrap().clone()
     }

@@ -44,19 +44,42 @@ pub(crate) async fn metrics(State(s): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /health` (KIP-1017): 200 once the herder finished start-up, 503 before.
+/// How long `/health` waits for the herder's liveness probe (Connect's health-check timeout).
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `GET /health` (KIP-1017): 503 until the herder finished start-up; then 200, or 500
+/// "unhealthy" when the herder's liveness probe fails or does not answer within 10 s.
 pub(crate) async fn health(State(s): State<AppState>) -> Response {
-    if s.herder.is_ready() {
-        Json(json!({
-            "status": "healthy",
-            "message": "Worker has completed startup and is ready to handle requests.",
-        }))
-        .into_response()
-    } else {
-        (
+    if !s.herder.is_ready() {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "starting", "message": "Worker is still starting up." })),
         )
-            .into_response()
+            .into_response();
+    }
+    let unhealthy = match tokio::time::timeout(HEALTH_TIMEOUT, s.herder.health_check()).await {
+        Ok(Ok(())) => None,
+        Ok(Err(details)) => Some(details),
+        Err(_) => Some(format!(
+            "The herder did not answer the health check within {} s.",
+            HEALTH_TIMEOUT.as_secs()
+        )),
+    };
+    match unhealthy {
+        None => Json(json!({
+            "status": "healthy",
+            "message": "Worker has completed startup and is ready to handle requests.",
+        }))
+        .into_response(),
+        Some(details) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({
+                "status": "unhealthy",
+                "message": format!(
+                    "Worker was unable to handle this request and may be unable to handle other requests. {details}"
+                ),
+            })),
+        )
+            .into_response(),
     }
 }

@@ -164,6 +164,12 @@ impl Herder for MemHerder {
     fn is_ready(&self) -> bool {
         self.ready.load(Ordering::SeqCst)
     }
+    async fn health_check(&self) -> Result<(), String> {
+        match self.connectors.lock().unwrap().get("stuck-herder") {
+            Some(_) => Err("Current stage: starting connector stuck-herder.".into()),
+            None => Ok(()),
+        }
+    }
     fn kafka_cluster_id(&self) -> Option<String> {
         Some("cluster-1".into())
     }
@@ -526,7 +532,7 @@ async fn root_reports_version_and_cluster_id() {
 }
 
 #[tokio::test]
-async fn health_is_503_until_the_herder_is_ready() {
+async fn health_is_503_until_ready_then_200_or_500_when_the_herder_is_stuck() {
     let c = Client::start().await;
     c.herder.ready.store(false, Ordering::SeqCst);
     c.get("/health").await.expect(
@@ -537,6 +543,12 @@ async fn health_is_503_until_the_herder_is_ready() {
     c.get("/health").await.expect(
         200,
         json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}),
+    );
+    // A herder that knows it cannot serve requests.
+    c.create("stuck-herder").await;
+    c.get("/health").await.expect(
+        500,
+        json!({"status": "unhealthy", "message": "Worker was unable to handle this request and may be unable to handle other requests. Current stage: starting connector stuck-herder."}),
     );
 }
 
