@@ -41,9 +41,9 @@ use async_trait::async_trait;
 use ferry_api::{ConnectError, ConnectorType, Props};
 use ferry_worker::config_providers::ConfigProviders;
 use ferry_worker::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
-use ferry_worker::herder::standalone::{offset_writes, redacted_props, source_map_to_json};
+use ferry_worker::herder::offsets_api::{self, OffsetsApi};
+use ferry_worker::herder::standalone::redacted_props;
 use ferry_worker::herder::*;
-use ferry_worker::offset_store::OffsetWrite;
 use ferry_worker::plugins::Plugins;
 use ferry_worker::sink_offsets::SinkOffsets;
 use ferry_worker::status::StatusStore;
@@ -431,43 +431,25 @@ impl DistributedHerder {
             .connector_config(name)
             .cloned()
             .ok_or_else(|| HerderError::connector_not_found(name))?;
-        if state.target_state(name) != Some(TargetState::Stopped) {
-            return Err(HerderError::BadRequest(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{connector}/stop' endpoint".into(),
-            ));
-        }
+        offsets_api::require_stopped(state.target_state(name))?;
         Ok((state, config))
     }
 
-    async fn write_source_offsets(&self, name: &str, writes: Vec<OffsetWrite>) -> HerderResult<()> {
+    /// The offsets REST API for connector `name` with `config`: its own offsets topic opened
+    /// if it names one, every offsets topic read to its end first.
+    async fn offsets_api(&self, name: &str, config: &Props) -> HerderResult<OffsetsApi<'_>> {
+        self.use_offsets_topic_of(name, config)
+            .await
+            .map_err(internal)?;
         let store = self.offsets.clone();
-        let connector = name.to_owned();
-        tokio::task::spawn_blocking(move || {
-            use ferry_worker::offset_store::OffsetBackingStore;
-            store.put(&connector, &writes)
+        tokio::task::spawn_blocking(move || store.refresh())
+            .await
+            .map_err(|e| HerderError::Internal(e.to_string()))?
+            .map_err(internal)?;
+        Ok(OffsetsApi {
+            store: self.offsets.clone(),
+            sinks: &self.sink_offsets,
         })
-        .await
-        .map_err(|e| HerderError::Internal(e.to_string()))?
-        .map_err(|e| HerderError::Internal(format!("Failed to write offsets: {e}")))
-    }
-
-    async fn source_offsets(&self, name: &str) -> HerderResult<Vec<OffsetWrite>> {
-        let store = self.offsets.clone();
-        let connector = name.to_owned();
-        tokio::task::spawn_blocking(move || {
-            use ferry_worker::offset_store::OffsetBackingStore;
-            store.refresh()?;
-            Ok::<_, ConnectError>(
-                store
-                    .connector_offsets(&connector)
-                    .into_iter()
-                    .map(|(p, o)| (p, Some(o)))
-                    .collect(),
-            )
-        })
-        .await
-        .map_err(|e| HerderError::Internal(e.to_string()))?
-        .map_err(internal)
     }
 }
 
@@ -890,24 +872,11 @@ impl Herder for DistributedHerder {
 
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let config = self.connector_config(name).await?;
-        match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
-            ConnectorType::Source => {
-                self.use_offsets_topic_of(name, &config)
-                    .await
-                    .map_err(internal)?;
-                let offsets = self
-                    .source_offsets(name)
-                    .await?
-                    .into_iter()
-                    .map(|(p, o)| ConnectorOffset {
-                        partition: source_map_to_json(&p),
-                        offset: o.as_ref().map(source_map_to_json),
-                    })
-                    .collect();
-                Ok(ConnectorOffsets { offsets })
-            }
-            ConnectorType::Sink => self.sink_offsets.get(name, &config).await,
-        }
+        let kind = resolve_plugin(&self.ctx.plugins, &config)?.connector_type();
+        self.offsets_api(name, &config)
+            .await?
+            .get(name, kind, &config)
+            .await
     }
 
     async fn alter_connector_offsets(
@@ -923,17 +892,11 @@ impl Herder for DistributedHerder {
             return Ok(answer["message"].as_str().unwrap_or_default().to_owned());
         }
         let (_, config) = self.require_stopped(name).await?;
-        match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
-            ConnectorType::Source => {
-                self.use_offsets_topic_of(name, &config)
-                    .await
-                    .map_err(internal)?;
-                self.write_source_offsets(name, offset_writes(&offsets)?)
-                    .await?;
-            }
-            ConnectorType::Sink => self.sink_offsets.alter(name, &offsets).await?,
-        }
-        Ok("The offsets for this connector have been altered successfully".into())
+        let kind = resolve_plugin(&self.ctx.plugins, &config)?.connector_type();
+        self.offsets_api(name, &config)
+            .await?
+            .alter(name, kind, &offsets)
+            .await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String> {
@@ -943,22 +906,11 @@ impl Herder for DistributedHerder {
             return Ok(answer["message"].as_str().unwrap_or_default().to_owned());
         }
         let (_, config) = self.require_stopped(name).await?;
-        match resolve_plugin(&self.ctx.plugins, &config)?.connector_type() {
-            ConnectorType::Source => {
-                self.use_offsets_topic_of(name, &config)
-                    .await
-                    .map_err(internal)?;
-                let writes: Vec<OffsetWrite> = self
-                    .source_offsets(name)
-                    .await?
-                    .into_iter()
-                    .map(|(p, _)| (p, None))
-                    .collect();
-                self.write_source_offsets(name, writes).await?;
-            }
-            ConnectorType::Sink => self.sink_offsets.reset(name).await?,
-        }
-        Ok("The offsets for this connector have been reset successfully".into())
+        let kind = resolve_plugin(&self.ctx.plugins, &config)?.connector_type();
+        self.offsets_api(name, &config)
+            .await?
+            .reset(name, kind)
+            .await
     }
 
     async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos> {

@@ -4,6 +4,7 @@
 pub mod connector_context;
 pub mod entities;
 pub mod lifecycle;
+pub mod offsets_api;
 pub mod standalone;
 
 use std::collections::BTreeMap;

@@ -5,16 +5,14 @@
 //! All lifecycle operations are serialised by one async mutex over [`HerderState`].
 
 use super::connector_context::{ConnectorRequest, HerderConnectorContext};
+use super::offsets_api::{require_stopped, OffsetsApi};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use async_trait::async_trait;
-use ferry_api::{
-    ConnectError, Connector, ConnectorContext, ConnectorPlugin, ConnectorType, OffsetValue, Props,
-    SourceMap,
-};
+use ferry_api::{ConnectError, Connector, ConnectorContext, ConnectorPlugin, Props};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -22,7 +20,6 @@ use super::*;
 use crate::auto_restart::{AutoRestarts, RestartPolicy, RestartScope, Watched};
 use crate::config_providers::ConfigProviders;
 use crate::connector_validation::{invalid_config_message, resolve_plugin, validate_config};
-use crate::offset_store::OffsetWrite;
 use crate::plugins::Plugins;
 use crate::sink_offsets::SinkOffsets;
 use crate::task_context::{TaskSpec, WorkerContext};
@@ -460,23 +457,12 @@ impl StandaloneHerder {
         }
     }
 
-    /// Writes source offsets for the offsets REST API (blocking store call, off the reactor).
-    async fn write_source_offsets(&self, name: &str, writes: Vec<OffsetWrite>) -> HerderResult<()> {
-        let store = self.ctx.offsets.clone();
-        let connector = name.to_owned();
-        tokio::task::spawn_blocking(move || store.put(&connector, &writes))
-            .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?
-            .map_err(|e| HerderError::Internal(format!("Failed to write offsets: {e}")))
-    }
-
-    fn require_stopped(entry: &ConnectorEntry) -> HerderResult<()> {
-        if entry.target != TargetState::Stopped {
-            return Err(HerderError::BadRequest(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{connector}/stop' endpoint".into(),
-            ));
+    /// The offsets REST API over this worker's offset store and sink consumer groups.
+    fn offsets_api(&self) -> OffsetsApi<'_> {
+        OffsetsApi {
+            store: self.ctx.offsets.clone(),
+            sinks: &self.sink_offsets,
         }
-        Ok(())
     }
 }
 
@@ -525,67 +511,6 @@ async fn futures_join_all<F: std::future::Future<Output = bool> + Send + 'static
         out.push(h.await.unwrap_or(false));
     }
     out
-}
-
-/// A REST offsets map (`partition` or `offset`) as a source map; only primitive values.
-pub fn json_to_source_map(
-    map: &serde_json::Map<String, serde_json::Value>,
-    what: &str,
-) -> HerderResult<SourceMap> {
-    map.iter()
-        .map(|(k, v)| {
-            let ov = match v {
-                serde_json::Value::Null => OffsetValue::Null,
-                serde_json::Value::Bool(b) => OffsetValue::Bool(*b),
-                serde_json::Value::Number(n) => match n.as_i64() {
-                    Some(i) => OffsetValue::Int(i),
-                    None => OffsetValue::Float(n.as_f64().unwrap_or(f64::NAN)),
-                },
-                serde_json::Value::String(s) => OffsetValue::String(s.clone()),
-                _ => {
-                    return Err(HerderError::BadRequest(format!(
-                        "The {what} map may only contain primitive values; key '{k}' has {v}"
-                    )))
-                }
-            };
-            Ok((k.clone(), ov))
-        })
-        .collect()
-}
-
-/// A source map as the REST offsets JSON.
-/// The offset writes a `PATCH /connectors/{c}/offsets` body asks for (`"offset": null` deletes).
-pub fn offset_writes(offsets: &ConnectorOffsets) -> HerderResult<Vec<OffsetWrite>> {
-    offsets
-        .offsets
-        .iter()
-        .map(|o| {
-            let partition = json_to_source_map(&o.partition, "partition")?;
-            let offset = o
-                .offset
-                .as_ref()
-                .map(|m| json_to_source_map(m, "offset"))
-                .transpose()?;
-            Ok((partition, offset))
-        })
-        .collect()
-}
-
-pub fn source_map_to_json(map: &SourceMap) -> serde_json::Map<String, serde_json::Value> {
-    map.iter()
-        .map(|(k, v)| {
-            let j = match v {
-                OffsetValue::Null => serde_json::Value::Null,
-                OffsetValue::Bool(b) => (*b).into(),
-                OffsetValue::Int(i) => (*i).into(),
-                OffsetValue::Float(f) => {
-                    serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
-                }
-                OffsetValue::String(s) => s.clone().into(),
-            };
-            (k.clone(), j)
-        })
-        .collect()
 }
 
 #[async_trait]
@@ -898,21 +823,9 @@ impl Herder for StandaloneHerder {
     async fn connector_offsets(&self, name: &str) -> HerderResult<ConnectorOffsets> {
         let state = self.state.lock().await;
         let entry = state.entry(name)?;
-        match entry.plugin.connector_type() {
-            ConnectorType::Source => Ok(ConnectorOffsets {
-                offsets: self
-                    .ctx
-                    .offsets
-                    .connector_offsets(name)
-                    .iter()
-                    .map(|(p, o)| ConnectorOffset {
-                        partition: source_map_to_json(p),
-                        offset: Some(source_map_to_json(o)),
-                    })
-                    .collect(),
-            }),
-            ConnectorType::Sink => self.sink_offsets.get(name, &entry.config).await,
-        }
+        self.offsets_api()
+            .get(name, entry.plugin.connector_type(), &entry.config)
+            .await
     }
 
     async fn alter_connector_offsets(
@@ -922,35 +835,19 @@ impl Herder for StandaloneHerder {
     ) -> HerderResult<String> {
         let state = self.state.lock().await;
         let entry = state.entry(name)?;
-        Self::require_stopped(entry)?;
-        match entry.plugin.connector_type() {
-            ConnectorType::Source => {
-                self.write_source_offsets(name, offset_writes(&offsets)?)
-                    .await?;
-            }
-            ConnectorType::Sink => self.sink_offsets.alter(name, &offsets).await?,
-        }
-        Ok("The offsets for this connector have been altered successfully".into())
+        require_stopped(Some(entry.target))?;
+        self.offsets_api()
+            .alter(name, entry.plugin.connector_type(), &offsets)
+            .await
     }
 
     async fn reset_connector_offsets(&self, name: &str) -> HerderResult<String> {
         let state = self.state.lock().await;
         let entry = state.entry(name)?;
-        Self::require_stopped(entry)?;
-        match entry.plugin.connector_type() {
-            ConnectorType::Source => {
-                let writes: Vec<OffsetWrite> = self
-                    .ctx
-                    .offsets
-                    .connector_offsets(name)
-                    .into_iter()
-                    .map(|(p, _)| (p, None))
-                    .collect();
-                self.write_source_offsets(name, writes).await?;
-            }
-            ConnectorType::Sink => self.sink_offsets.reset(name).await?,
-        }
-        Ok("The offsets for this connector have been reset successfully".into())
+        require_stopped(Some(entry.target))?;
+        self.offsets_api()
+            .reset(name, entry.plugin.connector_type())
+            .await
     }
 
     async fn validate_connector_config(&self, config: &Props) -> HerderResult<ConfigInfos> {
