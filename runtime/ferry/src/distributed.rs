@@ -6,14 +6,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferry_api::Props;
 use ferry_cluster::config::distributed_config_def;
 use ferry_cluster::herder::DistributedHerder;
 use ferry_worker::herder::Herder;
 use ferry_worker::properties::load_properties;
 use ferry_worker::rest::RestServer;
-use ferry_worker::worker_config::{ClientRole, WorkerConfig};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use ferry_worker::worker_config::WorkerConfig;
 
 use crate::registry::bundled_plugins;
 use crate::standalone::wait_for_signal;
@@ -49,7 +47,10 @@ pub(crate) async fn run(worker_file: &Path) -> anyhow::Result<()> {
         "REST API listening as {worker_id}; internal topics read in {:?}",
         started.elapsed()
     );
-    fetch_cluster_id(herder.clone());
+    let for_id = herder.clone();
+    crate::standalone::fetch_cluster_id(herder.worker_config().clone(), move |id| {
+        for_id.set_kafka_cluster_id(id)
+    });
     herder.start();
 
     wait_for_signal().await;
@@ -59,31 +60,4 @@ pub(crate) async fn run(worker_file: &Path) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Learns the Kafka cluster id in the background (for `GET /`), retrying until the broker answers.
-fn fetch_cluster_id(herder: Arc<DistributedHerder>) {
-    tokio::task::spawn_blocking(move || {
-        let Ok(settings) = herder
-            .worker_config()
-            .client_settings(ClientRole::Admin, &Props::new())
-        else {
-            return;
-        };
-        let consumer: BaseConsumer =
-            match ferry_worker::kafka::create_client("cluster id", &settings, |c| c.create()) {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!("cannot create a client to read the cluster id: {e}");
-                    return;
-                }
-            };
-        for _ in 0..60 {
-            if let Some(id) = consumer.client().fetch_cluster_id(Duration::from_secs(5)) {
-                herder.set_kafka_cluster_id(id);
-                return;
-            }
-        }
-        tracing::warn!("could not read the Kafka cluster id");
-    });
 }

@@ -104,7 +104,8 @@ pub(crate) async fn run(worker_file: &Path, connector_files: &[PathBuf]) -> anyh
         started.elapsed()
     );
 
-    fetch_cluster_id(herder.clone(), config.clone());
+    let for_id = herder.clone();
+    fetch_cluster_id(config.clone(), move |id| for_id.set_kafka_cluster_id(id));
     herder.start(connectors).await?;
     tracing::info!("standalone worker started in {:?}", started.elapsed());
 
@@ -117,8 +118,12 @@ pub(crate) async fn run(worker_file: &Path, connector_files: &[PathBuf]) -> anyh
     Ok(())
 }
 
-/// Learns the Kafka cluster id in the background (for `GET /`), retrying until the broker answers.
-fn fetch_cluster_id(herder: Arc<StandaloneHerder>, config: Arc<WorkerConfig>) {
+/// Learns the Kafka cluster id in the background (for `GET /`), retrying until the broker
+/// answers, and hands it to `found` (both worker modes).
+pub(crate) fn fetch_cluster_id(
+    config: Arc<WorkerConfig>,
+    found: impl FnOnce(String) + Send + 'static,
+) {
     tokio::task::spawn_blocking(move || {
         let Ok(settings) = config.client_settings(ClientRole::Admin, &Props::new()) else {
             return;
@@ -133,7 +138,7 @@ fn fetch_cluster_id(herder: Arc<StandaloneHerder>, config: Arc<WorkerConfig>) {
             };
         for _ in 0..60 {
             if let Some(id) = consumer.client().fetch_cluster_id(Duration::from_secs(5)) {
-                herder.set_kafka_cluster_id(id);
+                found(id);
                 return;
             }
         }
