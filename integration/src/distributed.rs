@@ -169,14 +169,21 @@ impl Worker {
         self.child.is_some()
     }
 
-    /// Polls `GET /health` until 200 (the worker completed its first group round).
+    /// Polls `GET /health` until 200 (the worker completed its first group round); panics
+    /// with the log if the process exited (another process answering on its port must not
+    /// pass for it).
     pub fn wait_ready(&self) {
         wait_until_ok(
             DEFAULT_TIMEOUT,
             &format!("worker {} ready", self.id),
-            || match self.rest.request("GET", "/health", None) {
-                Ok((200, _)) => Ok(()),
-                other => Err(format!("{other:?}; log:\n{}", self.log())),
+            || {
+                if self.child.as_ref().is_some_and(|c| has_exited(c.id())) {
+                    panic!("worker {} exited; log:\n{}", self.id, self.log());
+                }
+                match self.rest.request("GET", "/health", None) {
+                    Ok((200, _)) => Ok(()),
+                    other => Err(format!("{other:?}; log:\n{}", self.log())),
+                }
             },
         );
     }
@@ -402,4 +409,15 @@ pub fn assert_delivered(broker: &TestBroker, topic: &str, expected: &[String]) -
         .collect();
     assert_eq!(deduplicated, expected, "{topic}: lines, duplicates removed");
     values
+}
+
+/// Whether process `pid` (a child not reaped yet) has exited: it is a zombie or gone.
+fn has_exited(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // "pid (comm) state …": the state follows the last ')'.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
 }

@@ -1,8 +1,10 @@
 //! Unique names and ports, so that tests running in parallel (and repeated runs
 //! against one long-lived broker) never collide.
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -20,18 +22,32 @@ pub fn unique_name(prefix: &str) -> String {
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now (chosen by the
-/// kernel). Another process may still take it before it is used; the kernel
-/// hands ephemeral ports out in turn, which makes that rare.
+/// kernel), and never one this process handed out before: the kernel may offer
+/// a just-released port again, and two workers started back to back on the
+/// same port left one of them unbound while the test counted it as running.
+/// Another process may still take the port before it is used.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("bind 127.0.0.1:0 to find a free port")
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("bind 127.0.0.1:0 to find a free port");
+        if GIVEN.lock().unwrap().insert(port) {
+            return port;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ports_are_never_handed_out_twice() {
+        let ports: BTreeSet<u16> = (0..200).map(|_| free_port()).collect();
+        assert_eq!(ports.len(), 200);
+    }
 
     #[test]
     fn names_are_unique_and_keep_the_prefix() {
