@@ -580,13 +580,7 @@ impl Herder for DistributedHerder {
             .await?;
             return forward::parse(body);
         }
-        let mut config = self.connector_config(name).await?;
-        for (k, v) in patch {
-            match v {
-                Some(v) => config.insert(k, v),
-                None => config.remove(&k),
-            };
-        }
+        let config = apply_config_patch(self.connector_config(name).await?, patch);
         Ok(self
             .put_connector_config(name, config, true, None)
             .await?

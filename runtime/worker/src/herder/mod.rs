@@ -14,6 +14,18 @@ use ferry_api::Props;
 
 pub use entities::*;
 
+/// `config` with a `PATCH /connectors/{c}/config` body applied: a value sets the key, `null`
+/// removes it.
+pub fn apply_config_patch(mut config: Props, patch: BTreeMap<String, Option<String>>) -> Props {
+    for (k, v) in patch {
+        match v {
+            Some(v) => config.insert(k, v),
+            None => config.remove(&k),
+        };
+    }
+    config
+}
+
 /// An internal request's signature headers (COMPAT §1.8) and the raw body they sign: the body
 /// must be checked byte for byte, not as re-serialised JSON.
 #[derive(Debug, Clone, Default)]

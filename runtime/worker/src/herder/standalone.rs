@@ -596,13 +596,7 @@ impl Herder for StandaloneHerder {
         name: &str,
         patch: BTreeMap<String, Option<String>>,
     ) -> HerderResult<ConnectorInfo> {
-        let mut config = self.connector_config(name).await?;
-        for (k, v) in patch {
-            match v {
-                Some(v) => config.insert(k, v),
-                None => config.remove(&k),
-            };
-        }
+        let config = apply_config_patch(self.connector_config(name).await?, patch);
         Ok(self
             .put_connector_config(name, config, true, None)
             .await?
