@@ -72,6 +72,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A reader positioned at `pos` inside `input`, `depth` containers deep (for resuming in the
+    /// middle of a document whose start was matched by other means).
+    pub(crate) fn at(input: &'a [u8], pos: usize, depth: usize) -> Self {
+        Reader { input, pos, depth }
+    }
+
     /// Whether only whitespace is left (Jackson's `readTree` of empty content gives a missing node).
     pub(crate) fn at_end(&mut self) -> bool {
         self.skip_ws();

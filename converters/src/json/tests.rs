@@ -111,6 +111,45 @@ fn same_envelope_schema_read_twice_is_the_same_arc() {
     assert_eq!(x, y);
 }
 
+/// After one envelope, the next with byte-identical schema JSON skips the schema scan; documents
+/// that only look alike (an extra member, a payload error, other spacing) still take the general
+/// path, with its answers.
+#[test]
+fn envelope_with_the_last_schema_reads_like_any_other() {
+    let schema = orders_schema();
+    let mut c = converter(&[]);
+    let first = read(&mut c, ORDERS_ENVELOPE);
+    let again = read(&mut c, ORDERS_ENVELOPE);
+    assert_eq!(first.value, orders_value(&schema));
+    assert_eq!(again.value, first.value);
+    assert!(Arc::ptr_eq(
+        first.schema.as_ref().unwrap(),
+        again.schema.as_ref().unwrap()
+    ));
+    let other_payload = ORDERS_ENVELOPE.replace(r#""id":7"#, r#""id":8"#);
+    let v = read(&mut c, &other_payload).value;
+    assert_eq!(v.as_struct().unwrap().get("id"), Some(&Value::Int32(8)));
+    let spaced = ORDERS_ENVELOPE.replace(r#","payload":"#, r#", "payload" : "#);
+    assert_eq!(read(&mut c, &spaced).value, orders_value(&schema));
+    // Trailing content after the envelope is ignored, as Jackson's readTree does.
+    assert_eq!(
+        read(&mut c, &format!("{ORDERS_ENVELOPE}  xyz")).value,
+        orders_value(&schema)
+    );
+    let envelope = "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.";
+    let extra = ORDERS_ENVELOPE.replace(r#"}}"#, r#"},"x":1}"#);
+    assert_eq!(read_err(&mut c, &extra), envelope);
+    let missing_id = ORDERS_ENVELOPE.replace(r#""id":7,"#, "");
+    assert_eq!(
+        read_err(&mut c, &missing_id),
+        "Invalid null value for required INT32 field"
+    );
+    let broken = ORDERS_ENVELOPE.replace(r#""id":7"#, r#""id":7x"#);
+    assert!(read_err(&mut c, &broken).starts_with(
+        "Converting byte[] to Kafka Connect data failed due to serialization error: "
+    ));
+}
+
 #[test]
 fn every_primitive_with_its_schema() {
     let cases: Vec<(SchemaRef, Value, &str, &str)> = vec![
