@@ -76,16 +76,64 @@ impl Civil {
 
     /// `YYYY-MM-DD`.
     pub(crate) fn date_text(&self) -> String {
-        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        text_of(|out| self.write_date(out))
     }
 
     /// `HH:MM:SS.ffffff`.
     pub(crate) fn time_text(&self) -> String {
-        format!(
-            "{:02}:{:02}:{:02}.{:06}",
-            self.hour, self.minute, self.second, self.micros
-        )
+        text_of(|out| self.write_time(out))
     }
+
+    /// Appends `YYYY-MM-DD` (a year outside 0..=9999 as `{:04}` prints it). Written digit by
+    /// digit: the sinks render a date per timestamp cell of every row.
+    pub(crate) fn write_date(&self, out: &mut Vec<u8>) {
+        match u64::try_from(self.year) {
+            Ok(y) if y <= 9999 => push_padded(out, y, 4),
+            _ => {
+                use std::io::Write;
+                write!(out, "{:04}", self.year).expect("write to Vec");
+            }
+        }
+        out.push(b'-');
+        push_padded(out, self.month.into(), 2);
+        out.push(b'-');
+        push_padded(out, self.day.into(), 2);
+    }
+
+    /// Appends `HH:MM:SS.ffffff`.
+    pub(crate) fn write_time(&self, out: &mut Vec<u8>) {
+        push_padded(out, self.hour.into(), 2);
+        out.push(b':');
+        push_padded(out, self.minute.into(), 2);
+        out.push(b':');
+        push_padded(out, self.second.into(), 2);
+        out.push(b'.');
+        push_padded(out, self.micros.into(), 6);
+    }
+}
+
+/// The text a writer into bytes produces (the writers only write ASCII).
+fn text_of(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::with_capacity(16);
+    write(&mut out);
+    String::from_utf8(out).expect("ASCII")
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut i = digits.len();
+    let mut rest = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let start = i.min(digits.len() - width.min(digits.len()));
+    out.extend_from_slice(&digits[start..]);
 }
 
 /// `db.timezone`: UTC, a fixed offset, or a named zone of the tz database (`Europe/Paris`) whose
@@ -230,6 +278,16 @@ impl DbTimeZone {
         offset_hh_mm(self.offset_at(utc_us))
     }
 
+    /// Appends [`DbTimeZone::offset_text_at`]'s `+HH:MM`.
+    pub(crate) fn write_offset_at(self, utc_us: i64, out: &mut Vec<u8>) {
+        let secs = self.offset_at(utc_us);
+        out.push(if secs < 0 { b'-' } else { b'+' });
+        let a = secs.unsigned_abs();
+        push_padded(out, (a / 3600).into(), 2);
+        out.push(b':');
+        push_padded(out, (a / 60 % 60).into(), 2);
+    }
+
     /// Wall-clock microseconds in this zone → UTC epoch microseconds. A wall time that a DST
     /// change skips is read as if the clock had not moved yet (02:30 in a spring-forward gap is
     /// 03:30 summer time), one that it repeats as its first occurrence: `java.time`'s rules, so
@@ -356,6 +414,41 @@ fn offset_hh_mm(secs: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_dates_times_and_offsets_match_their_formats() {
+        for us in [
+            0i64,
+            -1,
+            1_700_000_000_123_456,
+            -62_135_596_800_000_000,
+            253_402_300_799_999_999,
+        ] {
+            let c = Civil::from_micros(us);
+            assert_eq!(
+                c.date_text(),
+                format!("{:04}-{:02}-{:02}", c.year, c.month, c.day)
+            );
+            assert_eq!(
+                c.time_text(),
+                format!(
+                    "{:02}:{:02}:{:02}.{:06}",
+                    c.hour, c.minute, c.second, c.micros
+                )
+            );
+        }
+        let far = Civil::from_micros(-62_167_219_200_000_000 - 86_400_000_000 * 366);
+        assert_eq!(
+            far.date_text(),
+            format!("{:04}-{:02}-{:02}", far.year, far.month, far.day)
+        );
+        assert!(far.date_text().starts_with("-00"), "{}", far.date_text());
+        for secs in [0, 3600, -3600, 19_800, -34_200, 64_800] {
+            let mut out = Vec::new();
+            DbTimeZone::Fixed(secs).write_offset_at(0, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), offset_hh_mm(secs));
+        }
+    }
 
     #[test]
     fn civil_round_trips() {

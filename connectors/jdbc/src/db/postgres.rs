@@ -109,72 +109,99 @@ impl ToSql for TextParam {
 /// A cell in PostgreSQL's text input syntax; `None` for NULL. Timestamps are written as wall
 /// time in the session zone (`db.timezone`), which both `timestamp` and `timestamptz` accept.
 pub(crate) fn text_of(cell: &Cell, tz: DbTimeZone) -> Option<Bytes> {
-    let s = match cell {
+    let mut out = Vec::new();
+    match cell {
         Cell::Null => return None,
-        Cell::Bool(b) => (if *b { "t" } else { "f" }).to_owned(),
-        Cell::Int(i) => i.to_string(),
-        Cell::UInt(u) => u.to_string(),
-        Cell::Float(f) if f.is_nan() => "NaN".to_owned(),
-        Cell::Float(f) if f.is_infinite() => {
-            (if *f > 0.0 { "Infinity" } else { "-Infinity" }).to_owned()
-        }
-        Cell::Float(f) => format!("{f:?}"),
         Cell::Text(s) => return Some(Bytes::from(s.clone().into_bytes())),
         Cell::Bytes(b) => {
-            let mut s = String::with_capacity(2 + b.len() * 2);
-            s.push_str("\\x");
+            out.reserve(2 + b.len() * 2);
+            out.extend_from_slice(b"\\x");
             for x in b.iter() {
-                s.push_str(&format!("{x:02x}"));
+                out.extend_from_slice(&HEX[usize::from(*x)]);
             }
-            s
         }
-        Cell::Decimal(d) => d.to_string(),
-        Cell::Date(d) => Civil::from_micros(*d as i64 * MICROS_PER_DAY).date_text(),
-        Cell::Time(us) => Civil::from_micros(*us).time_text(),
+        Cell::Array(items) => {
+            out.push(b'{');
+            for (i, c) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                match text_of(c, tz) {
+                    None => out.extend_from_slice(b"NULL"),
+                    Some(b) => {
+                        out.push(b'"');
+                        for &x in b.iter() {
+                            if x == b'\\' || x == b'"' {
+                                out.push(b'\\');
+                            }
+                            out.push(x);
+                        }
+                        out.push(b'"');
+                    }
+                }
+            }
+            out.push(b'}');
+        }
+        scalar => write_scalar(&mut out, scalar, tz),
+    }
+    Some(Bytes::from(out))
+}
+
+/// Two lower-case hex digits per byte value (`bytea`'s hex format).
+static HEX: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [DIGITS[i >> 4], DIGITS[i & 15]];
+        i += 1;
+    }
+    t
+};
+
+/// Appends a cell whose text never needs escaping (numbers, booleans, dates and times) straight
+/// into `out`, with no string per cell: COPY renders one per column of every row.
+fn write_scalar(out: &mut Vec<u8>, cell: &Cell, tz: DbTimeZone) {
+    use std::io::Write;
+    // Writing into a Vec cannot fail.
+    match cell {
+        Cell::Bool(b) => out.push(if *b { b't' } else { b'f' }),
+        Cell::Int(i) => write!(out, "{i}").expect("write to Vec"),
+        Cell::UInt(u) => write!(out, "{u}").expect("write to Vec"),
+        Cell::Float(f) if f.is_nan() => out.extend_from_slice(b"NaN"),
+        Cell::Float(f) if f.is_infinite() => {
+            out.extend_from_slice(if *f > 0.0 { b"Infinity" } else { b"-Infinity" })
+        }
+        Cell::Float(f) => write!(out, "{f:?}").expect("write to Vec"),
+        Cell::Decimal(d) => write!(out, "{d}").expect("write to Vec"),
+        Cell::Date(d) => Civil::from_micros(*d as i64 * MICROS_PER_DAY).write_date(out),
+        Cell::Time(us) => Civil::from_micros(*us).write_time(out),
         // With the offset in force (a DST zone's wall time can repeat): exact for timestamptz,
         // and PostgreSQL ignores the offset for timestamp (without time zone).
         Cell::Timestamp(us) => {
             let c = Civil::from_micros(tz.utc_to_wall(*us));
-            format!(
-                "{} {}{}",
-                c.date_text(),
-                c.time_text(),
-                tz.offset_text_at(*us)
-            )
+            c.write_date(out);
+            out.push(b' ');
+            c.write_time(out);
+            tz.write_offset_at(*us, out);
         }
-        Cell::Array(items) => {
-            let parts: Vec<String> = items
-                .iter()
-                .map(|c| match text_of(c, tz) {
-                    None => "NULL".to_owned(),
-                    Some(b) => {
-                        let s = String::from_utf8_lossy(&b)
-                            .replace('\\', "\\\\")
-                            .replace('"', "\\\"");
-                        format!("\"{s}\"")
-                    }
-                })
-                .collect();
-            format!("{{{}}}", parts.join(","))
+        Cell::Null | Cell::Text(_) | Cell::Bytes(_) | Cell::Array(_) => {
+            unreachable!("write_scalar is only called for scalars")
         }
-    };
-    Some(Bytes::from(s.into_bytes()))
+    }
 }
 
-/// Appends one field of a text-format COPY row (`\N` for NULL, backslash escapes). The
-/// commonest cells (numbers, text) are written straight into `out`, with no string per cell.
+/// Appends one field of a text-format COPY row (`\\N` for NULL, backslash escapes). Scalars are
+/// written straight into `out`; only text, bytes and arrays can hold bytes COPY escapes.
 pub(crate) fn copy_field(out: &mut Vec<u8>, cell: &Cell, tz: DbTimeZone) {
-    use std::io::Write;
     match cell {
         Cell::Null => out.extend_from_slice(b"\\N"),
-        // Writing into a Vec cannot fail.
-        Cell::Int(i) => write!(out, "{i}").expect("write to Vec"),
-        Cell::UInt(u) => write!(out, "{u}").expect("write to Vec"),
         Cell::Text(s) => copy_escape(out, s.as_bytes()),
-        _ => match text_of(cell, tz) {
+        Cell::Bytes(_) | Cell::Array(_) => match text_of(cell, tz) {
             None => out.extend_from_slice(b"\\N"),
             Some(b) => copy_escape(out, &b),
         },
+        scalar => write_scalar(out, scalar, tz),
     }
 }
 

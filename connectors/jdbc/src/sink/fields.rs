@@ -188,11 +188,14 @@ fn struct_columns(
 
 impl FieldColumn {
     fn cell(&self, r: &SinkRecord) -> Result<Cell> {
+        /// What a missing field or a null key/value reads as.
+        static NULL: Value = Value::Null;
         let rec = &r.record;
-        let field_of = |v: &Value, name: &str, what: &str| -> Result<Value> {
+        // Borrowed, not cloned: the cell copies what it keeps (once per column of every row).
+        fn field_of<'v>(r: &SinkRecord, v: &'v Value, name: &str, what: &str) -> Result<&'v Value> {
             match v {
-                Value::Struct(s) => Ok(s.get(name).cloned().unwrap_or(Value::Null)),
-                Value::Null => Ok(Value::Null),
+                Value::Struct(s) => Ok(s.get(name).unwrap_or(&NULL)),
+                Value::Null => Ok(&NULL),
                 other => Err(ConnectError::data(format!(
                     "record {what} at {}-{} offset {} is {}, not a Struct with field {name}",
                     r.original_topic,
@@ -201,16 +204,26 @@ impl FieldColumn {
                     other.java_class()
                 ))),
             }
-        };
+        }
+        let computed;
         let value = match &self.source {
-            Source::Topic => Value::String(rec.topic.clone()),
-            Source::Partition => Value::Int32(r.kafka_partition()),
-            Source::Offset => Value::Int64(r.kafka_offset()),
-            Source::Key => rec.key.clone(),
-            Source::KeyField(n) => field_of(&rec.key, n, "key")?,
-            Source::ValueField(n) => field_of(&rec.value, n, "value")?,
+            Source::Topic => {
+                computed = Value::String(rec.topic.clone());
+                &computed
+            }
+            Source::Partition => {
+                computed = Value::Int32(r.kafka_partition());
+                &computed
+            }
+            Source::Offset => {
+                computed = Value::Int64(r.kafka_offset());
+                &computed
+            }
+            Source::Key => &rec.key,
+            Source::KeyField(n) => field_of(r, &rec.key, n, "key")?,
+            Source::ValueField(n) => field_of(r, &rec.value, n, "value")?,
         };
-        Cell::from_value(&value, &self.schema, &self.name)
+        Cell::from_value(value, &self.schema, &self.name)
     }
 }
 

@@ -136,9 +136,18 @@ pub(crate) fn plan(
     records: &[SinkRecord],
 ) -> Result<Vec<Batch>> {
     let mut out: Vec<Batch> = Vec::new();
+    // Records of one put mostly share a topic: its table name is worked out once.
+    let mut topic_table: Option<(&str, String)> = None;
     for r in records {
         let rec = &r.record;
-        let table = table_name(&settings.table_name_format, &rec.topic);
+        if topic_table
+            .as_ref()
+            .is_none_or(|(topic, _)| *topic != rec.topic)
+        {
+            let table = table_name(&settings.table_name_format, &rec.topic);
+            topic_table = Some((&rec.topic, table));
+        }
+        let table: &str = &topic_table.as_ref().expect("set above").1;
         let tombstone = rec.value.is_null();
         if tombstone && !settings.delete_enabled {
             return Err(ConnectError::data(format!(
@@ -153,13 +162,13 @@ pub(crate) fn plan(
             )));
         }
         let (op, fields, row) = if tombstone {
-            let f = cache.get(settings, &table, rec.key_schema.as_ref(), None)?;
+            let f = cache.get(settings, table, rec.key_schema.as_ref(), None)?;
             let row = f.key_cells(r)?;
             (Op::Delete, f, row)
         } else {
             let f = cache.get(
                 settings,
-                &table,
+                table,
                 rec.key_schema.as_ref(),
                 rec.value_schema.as_ref(),
             )?;
@@ -171,7 +180,7 @@ pub(crate) fn plan(
                 b.rows.push(row)
             }
             _ => out.push(Batch {
-                table,
+                table: table.to_owned(),
                 fields,
                 op,
                 rows: vec![row],
