@@ -67,6 +67,7 @@ pub(crate) const MAX_RETRIES: &str = "max.retries";
 pub(crate) const RETRY_BACKOFF: &str = "retry.backoff.ms";
 pub(crate) const DATE_TIMEZONE: &str = "date.timezone";
 pub(crate) const TIMESTAMP_PRECISION_MODE: &str = "timestamp.precision.mode";
+pub(crate) const TIMESTAMP_FIELDS_LIST: &str = "timestamp.fields.list";
 pub(crate) const REPLACE_NULL_WITH_DEFAULT: &str = "replace.null.with.default";
 
 fn key(name: &str, t: ConfigType, default: &str, importance: Importance, doc: &str) -> ConfigKey {
@@ -165,14 +166,9 @@ pub fn sink_config_def() -> ConfigDef {
         .define(key(MAX_RETRIES, Int, "10", Medium, "The maximum number of times to retry on errors before failing the task.").validator(Validator::at_least(0.0)))
         .define(key(RETRY_BACKOFF, Int, "3000", Medium, "The time in milliseconds to wait following an error before a retry attempt is made.").validator(Validator::at_least(0.0)))
         .define(key(DATE_TIMEZONE, String, "DB_TIMEZONE", Low, "The zone Date values are written in. Ferry writes a Connect Date as its calendar day whatever the zone (the UTC behaviour); DB_TIMEZONE is accepted and equal when db.timezone is UTC or east of it.").validator(Validator::OneOf(vec!["DB_TIMEZONE", "UTC"])))
-        .define(key(TIMESTAMP_PRECISION_MODE, String, "microseconds", Low, "Precision of string/long values converted to timestamps with timestamp.fields.list (not supported by Ferry: Connect Timestamp fields are written at their millisecond precision).").validator(Validator::OneOf(vec!["microseconds", "nanoseconds"])))
-        .define(
-            key(REPLACE_NULL_WITH_DEFAULT, Boolean, "true", Low, "Whether a null field with a schema default is written as the default. Ferry always writes the default.")
-                .validator(Validator::Custom(Arc::new(|_, v| match v {
-                    ParsedValue::Boolean(false) => Err("false is not supported: Ferry writes a null field that has a schema default as the default (true)".to_owned()),
-                    _ => Ok(()),
-                }))),
-        )
+        .define(key(TIMESTAMP_FIELDS_LIST, List, "", Medium, "Record value fields (INT64 or STRING, not nested) holding epoch timestamps at the precision of timestamp.precision.mode, written to (and auto-created as) timestamp columns."))
+        .define(key(TIMESTAMP_PRECISION_MODE, String, "microseconds", Low, "The unit of the timestamp.fields.list values: epoch microseconds or nanoseconds (nanoseconds beyond the microsecond are dropped: the columns hold microseconds).").validator(Validator::OneOf(vec!["microseconds", "nanoseconds"])))
+        .define(key(REPLACE_NULL_WITH_DEFAULT, Boolean, "true", Low, "Whether a null field whose schema has a default is written as the default (true) or as NULL (false)."))
 }
 
 /// Connect's per-key validation plus the cross-key rules of `parse`: an error of `parse` is
@@ -522,6 +518,19 @@ pub(crate) struct SinkSettings {
     pub(crate) retry_backoff_ms: u64,
     pub(crate) quote: QuoteMode,
     pub(crate) connector_name: String,
+    /// `replace.null.with.default`: a null field with a schema default is written as the default.
+    pub(crate) replace_null_with_default: bool,
+    /// `timestamp.fields.list`: value fields holding epoch timestamps.
+    pub(crate) timestamp_fields: Vec<String>,
+    /// `timestamp.precision.mode`: their unit.
+    pub(crate) timestamp_precision: EpochUnit,
+}
+
+/// The unit of `timestamp.fields.list` values (`timestamp.precision.mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum EpochUnit {
+    Micros,
+    Nanos,
 }
 
 impl SinkSettings {
@@ -586,6 +595,12 @@ impl SinkSettings {
             retry_backoff_ms: c.int(RETRY_BACKOFF).max(0) as u64,
             quote: QuoteMode::parse(c.string(QUOTE_SQL_IDENTIFIERS).unwrap_or("always")),
             connector_name: props.get("name").cloned().unwrap_or_default(),
+            replace_null_with_default: c.boolean(REPLACE_NULL_WITH_DEFAULT),
+            timestamp_fields: c.list(TIMESTAMP_FIELDS_LIST).to_vec(),
+            timestamp_precision: match c.string(TIMESTAMP_PRECISION_MODE) {
+                Some("nanoseconds") => EpochUnit::Nanos,
+                _ => EpochUnit::Micros,
+            },
         })
     }
 }
@@ -702,7 +717,7 @@ mod tests {
     }
 
     /// Sink keys Ferry accepts for compatibility: the values that equal its behaviour pass,
-    /// the one it cannot honour is refused with a reason.
+    /// those it cannot honour are refused with a reason.
     #[test]
     fn sink_compatibility_keys() {
         let table = [
@@ -712,7 +727,7 @@ mod tests {
             ("timestamp.precision.mode", "nanoseconds", true),
             ("timestamp.precision.mode", "millis", false),
             ("replace.null.with.default", "true", true),
-            ("replace.null.with.default", "false", false),
+            ("replace.null.with.default", "false", true),
         ];
         for (k, v, ok) in table {
             let p = props(&[("connection.url", "jdbc:postgresql://h/db"), (k, v)]);

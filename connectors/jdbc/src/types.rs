@@ -12,6 +12,11 @@ use ferry_api::{ConnectError, Decimal, Result, Schema, SchemaBuilder, SchemaRef,
 
 use crate::time::{DbTimeZone, GranularValue, TimestampGranularity, MICROS_PER_DAY};
 
+/// The schema name the sink gives a `timestamp.fields.list` column (an INT64 or STRING field
+/// holding an epoch timestamp), so auto.create and auto.evolve make it a timestamp column with
+/// microseconds (Confluent: PostgreSQL `TIMESTAMP`, MySQL `DATETIME(6)`).
+pub(crate) const EPOCH_TIMESTAMP_FIELD: &str = "ferry.jdbc.sink.EpochTimestampField";
+
 /// A column type, database-neutral (the `java.sql.Types` a JDBC driver would report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SqlType {

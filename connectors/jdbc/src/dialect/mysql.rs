@@ -90,6 +90,7 @@ impl Dialect for MySqlDialect {
             }
             Some(logical::DATE) => "DATE".into(),
             Some(logical::TIME) => "TIME(3)".into(),
+            Some(crate::types::EPOCH_TIMESTAMP_FIELD) => "DATETIME(6)".into(),
             Some(logical::TIMESTAMP) => "DATETIME(3)".into(),
             _ => match schema.schema_type {
                 SchemaType::Int8 => "TINYINT".into(),

@@ -94,6 +94,7 @@ impl Dialect for PostgresDialect {
             }
             Some(logical::DATE) => "DATE".into(),
             Some(logical::TIME) => "TIME".into(),
+            Some(crate::types::EPOCH_TIMESTAMP_FIELD) => "TIMESTAMP".into(),
             Some(logical::TIMESTAMP) => "TIMESTAMP".into(),
             _ => match schema.schema_type {
                 SchemaType::Int8 | SchemaType::Int16 => "SMALLINT".into(),

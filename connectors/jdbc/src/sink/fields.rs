@@ -2,10 +2,12 @@
 //! `pk.mode`/`pk.fields`, the value columns from the value struct (filtered by
 //! `fields.whitelist`), and how to pull each cell out of a record.
 
-use ferry_api::{ConnectError, Result, Schema, SchemaRef, SchemaType, SinkRecord, Value};
+use ferry_api::{
+    ConnectError, Result, Schema, SchemaBuilder, SchemaRef, SchemaType, SinkRecord, Value,
+};
 
-use crate::config::{PkMode, SinkSettings};
-use crate::types::Cell;
+use crate::config::{EpochUnit, PkMode, SinkSettings};
+use crate::types::{Cell, EPOCH_TIMESTAMP_FIELD};
 
 /// Kafka-coordinate key column names when `pk.fields` is empty.
 const KAFKA_PK_DEFAULTS: [&str; 3] = ["__connect_topic", "__connect_partition", "__connect_offset"];
@@ -30,6 +32,8 @@ pub(crate) struct FieldColumn {
     pub(crate) name: String,
     pub(crate) schema: SchemaRef,
     source: Source,
+    /// Set for a `timestamp.fields.list` field: its values are epoch timestamps in this unit.
+    epoch: Option<EpochUnit>,
 }
 
 /// The columns of records with one key schema and one value schema, for one table.
@@ -37,6 +41,8 @@ pub(crate) struct FieldColumn {
 pub(crate) struct Fields {
     pub(crate) keys: Vec<FieldColumn>,
     pub(crate) values: Vec<FieldColumn>,
+    /// `replace.null.with.default`: a null struct field reads as its schema default.
+    replace_null_with_default: bool,
 }
 
 impl Fields {
@@ -72,6 +78,7 @@ impl Fields {
                         name: n.to_owned(),
                         schema: s,
                         source: src,
+                        epoch: None,
                     });
                 }
             }
@@ -88,6 +95,7 @@ impl Fields {
                         name: configured[0].clone(),
                         schema: ks.clone(),
                         source: Source::Key,
+                        epoch: None,
                     });
                 } else if ks.schema_type == SchemaType::Struct {
                     keys = struct_columns(ks, configured, Source::KeyField, |f| {
@@ -124,15 +132,24 @@ impl Fields {
                 let whitelisted = settings.fields_whitelist.is_empty()
                     || settings.fields_whitelist.contains(&f.name);
                 if whitelisted && !keys.iter().any(|k| k.name == f.name) {
-                    values.push(FieldColumn {
+                    let mut column = FieldColumn {
                         name: f.name.clone(),
                         schema: f.schema.clone(),
                         source: Source::ValueField(f.name.clone()),
-                    });
+                        epoch: None,
+                    };
+                    if settings.timestamp_fields.contains(&f.name) {
+                        column.read_as_epoch_timestamp(settings.timestamp_precision, table)?;
+                    }
+                    values.push(column);
                 }
             }
         }
-        Ok(Fields { keys, values })
+        Ok(Fields {
+            keys,
+            values,
+            replace_null_with_default: settings.replace_null_with_default,
+        })
     }
 
     /// Key column names.
@@ -152,12 +169,14 @@ impl Fields {
 
     /// The key cells of a record.
     pub(crate) fn key_cells(&self, r: &SinkRecord) -> Result<Vec<Cell>> {
-        self.keys.iter().map(|c| c.cell(r)).collect()
+        let defaults = self.replace_null_with_default;
+        self.keys.iter().map(|c| c.cell(r, defaults)).collect()
     }
 
     /// The key then value cells of a record.
     pub(crate) fn row(&self, r: &SinkRecord) -> Result<Vec<Cell>> {
-        self.all().map(|c| c.cell(r)).collect()
+        let defaults = self.replace_null_with_default;
+        self.all().map(|c| c.cell(r, defaults)).collect()
     }
 }
 
@@ -181,20 +200,87 @@ fn struct_columns(
                 schema: f.schema.clone(),
                 source: source(n.clone()),
                 name: n,
+                epoch: None,
             })
         })
         .collect()
 }
 
 impl FieldColumn {
-    fn cell(&self, r: &SinkRecord) -> Result<Cell> {
+    /// Makes a `timestamp.fields.list` column: its INT64 or STRING values are epoch timestamps
+    /// in `unit`, written to a timestamp column (also when auto-created).
+    fn read_as_epoch_timestamp(&mut self, unit: EpochUnit, table: &str) -> Result<()> {
+        let plain = self.schema.name.is_none();
+        if !plain
+            || !matches!(
+                self.schema.schema_type,
+                SchemaType::Int64 | SchemaType::String
+            )
+        {
+            return Err(ConnectError::config(format!(
+                "timestamp.fields.list names field {} of table '{table}', whose schema is {}{}: the listed fields must be INT64 or STRING epoch {}",
+                self.name,
+                self.schema.schema_type,
+                self.schema.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+                match unit {
+                    EpochUnit::Micros => "microseconds",
+                    EpochUnit::Nanos => "nanoseconds",
+                }
+            )));
+        }
+        let mut schema = SchemaBuilder::int64().name(EPOCH_TIMESTAMP_FIELD);
+        if self.schema.optional {
+            schema = schema.optional();
+        }
+        self.schema = schema.build();
+        self.epoch = Some(unit);
+        Ok(())
+    }
+
+    /// An epoch timestamp field's value as a timestamp cell (epoch microseconds).
+    fn epoch_cell(&self, unit: EpochUnit, value: &Value, r: &SinkRecord) -> Result<Cell> {
+        let bad = |what: &dyn std::fmt::Display| {
+            ConnectError::data(format!(
+                "field {} of the record at {}-{} offset {} is in timestamp.fields.list but {what}",
+                self.name, r.original_topic, r.original_kafka_partition, r.original_kafka_offset
+            ))
+        };
+        let epoch: i128 = match value {
+            Value::Null => return Ok(Cell::Null),
+            Value::Int64(n) => (*n).into(),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map_err(|_| bad(&format_args!("'{s}' is not an integer")))?,
+            other => return Err(bad(&format_args!("is a {}", other.java_class()))),
+        };
+        let micros = match unit {
+            EpochUnit::Micros => epoch,
+            // The columns hold microseconds: what is finer is dropped.
+            EpochUnit::Nanos => epoch.div_euclid(1000),
+        };
+        i64::try_from(micros)
+            .map(Cell::Timestamp)
+            .map_err(|_| bad(&format_args!("{epoch} is out of range")))
+    }
+
+    /// The column's cell of `r`; a null struct field reads as its schema default when
+    /// `defaults` (`replace.null.with.default`).
+    fn cell(&self, r: &SinkRecord, defaults: bool) -> Result<Cell> {
         /// What a missing field or a null key/value reads as.
         static NULL: Value = Value::Null;
         let rec = &r.record;
         // Borrowed, not cloned: the cell copies what it keeps (once per column of every row).
-        fn field_of<'v>(r: &SinkRecord, v: &'v Value, name: &str, what: &str) -> Result<&'v Value> {
+        fn field_of<'v>(
+            r: &SinkRecord,
+            defaults: bool,
+            v: &'v Value,
+            name: &str,
+            what: &str,
+        ) -> Result<&'v Value> {
             match v {
-                Value::Struct(s) => Ok(s.get(name).unwrap_or(&NULL)),
+                Value::Struct(s) if defaults => Ok(s.get(name).unwrap_or(&NULL)),
+                Value::Struct(s) => Ok(s.get_without_default(name).unwrap_or(&NULL)),
                 Value::Null => Ok(&NULL),
                 other => Err(ConnectError::data(format!(
                     "record {what} at {}-{} offset {} is {}, not a Struct with field {name}",
@@ -220,10 +306,13 @@ impl FieldColumn {
                 &computed
             }
             Source::Key => &rec.key,
-            Source::KeyField(n) => field_of(r, &rec.key, n, "key")?,
-            Source::ValueField(n) => field_of(r, &rec.value, n, "value")?,
+            Source::KeyField(n) => field_of(r, defaults, &rec.key, n, "key")?,
+            Source::ValueField(n) => field_of(r, defaults, &rec.value, n, "value")?,
         };
-        Cell::from_value(value, &self.schema, &self.name)
+        match self.epoch {
+            Some(unit) => self.epoch_cell(unit, value, r),
+            None => Cell::from_value(value, &self.schema, &self.name),
+        }
     }
 }
 
@@ -279,6 +368,118 @@ mod tests {
         assert_eq!(f.value_names(), ["name", "age"]);
         let row = f.row(&record(Value::Null, None)).unwrap();
         assert_eq!(row, [Cell::Int(7), Cell::Text("ann".into()), Cell::Null]);
+    }
+
+    /// `replace.null.with.default`: a null field with a schema default is written as the default
+    /// (true, the default) or as NULL (false); a field without a default is NULL either way.
+    #[test]
+    fn null_fields_with_defaults_follow_replace_null_with_default() {
+        let vs = SchemaBuilder::struct_()
+            .field("id", Schema::int64())
+            .field(
+                "status",
+                SchemaBuilder::string()
+                    .optional()
+                    .default_value(Value::from("new"))
+                    .build(),
+            )
+            .field("note", Schema::optional_string())
+            .build();
+        let value = Struct::new(vs.clone()).with("id", 1i64).unwrap();
+        let r = SinkRecord {
+            record: ConnectRecord::new("orders", Some(vs.clone()), Value::from(value)),
+            original_topic: "orders".into(),
+            original_kafka_partition: 0,
+            original_kafka_offset: 0,
+        };
+        for (setting, status) in [
+            (None, Cell::Text("new".into())),
+            (Some("true"), Cell::Text("new".into())),
+            (Some("false"), Cell::Null),
+        ] {
+            let pairs: Vec<(&str, &str)> = setting
+                .map(|v| vec![("replace.null.with.default", v)])
+                .unwrap_or_default();
+            let f = Fields::new(&settings(&pairs), "orders", None, Some(&vs)).unwrap();
+            assert_eq!(
+                f.row(&r).unwrap(),
+                [Cell::Int(1), status, Cell::Null],
+                "{setting:?}"
+            );
+        }
+    }
+
+    /// `timestamp.fields.list`: INT64/STRING epoch values in the configured unit become
+    /// timestamp cells (microseconds) in timestamp columns; other types are refused up front and
+    /// a value that is not an integer fails naming the field and record.
+    #[test]
+    fn epoch_timestamp_fields() {
+        let vs = SchemaBuilder::struct_()
+            .field("id", Schema::int64())
+            .field("at", Schema::optional_int64())
+            .field("at_text", Schema::string())
+            .field("n", Schema::int32())
+            .build();
+        let record = |at: Value, text: &str| {
+            let v = Struct::new(vs.clone())
+                .with("id", 1i64)
+                .unwrap()
+                .with("at", at)
+                .unwrap()
+                .with("at_text", text)
+                .unwrap()
+                .with("n", 5i32)
+                .unwrap();
+            SinkRecord {
+                record: ConnectRecord::new("t", Some(vs.clone()), Value::from(v)),
+                original_topic: "t".into(),
+                original_kafka_partition: 0,
+                original_kafka_offset: 9,
+            }
+        };
+        let s = settings(&[("timestamp.fields.list", "at,at_text")]);
+        let f = Fields::new(&s, "t", None, Some(&vs)).unwrap();
+        let at = &f.values[1];
+        assert_eq!(at.schema.name.as_deref(), Some(EPOCH_TIMESTAMP_FIELD));
+        assert!(at.schema.optional);
+        assert!(!f.values[2].schema.optional);
+        assert_eq!(
+            f.row(&record(Value::Int64(-1_500_000), "1700000000000001"))
+                .unwrap(),
+            [
+                Cell::Int(1),
+                Cell::Timestamp(-1_500_000),
+                Cell::Timestamp(1_700_000_000_000_001),
+                Cell::Int(5)
+            ]
+        );
+        assert_eq!(
+            f.row(&record(Value::Null, "0")).unwrap()[1..3],
+            [Cell::Null, Cell::Timestamp(0)]
+        );
+        let err = f.row(&record(Value::Null, "2024-01-01")).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "field at_text of the record at t-0 offset 9 is in timestamp.fields.list but '2024-01-01' is not an integer"
+        );
+        let nanos = settings(&[
+            ("timestamp.fields.list", "at_text"),
+            ("timestamp.precision.mode", "nanoseconds"),
+        ]);
+        let f = Fields::new(&nanos, "t", None, Some(&vs)).unwrap();
+        assert_eq!(
+            f.row(&record(Value::Null, "-1500")).unwrap()[2],
+            Cell::Timestamp(-2),
+            "nanoseconds are floored to the microsecond"
+        );
+        let wrong = settings(&[("timestamp.fields.list", "n")]);
+        let err = Fields::new(&wrong, "t", None, Some(&vs)).unwrap_err();
+        assert!(
+            err.message().starts_with(
+                "timestamp.fields.list names field n of table 't', whose schema is INT32"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

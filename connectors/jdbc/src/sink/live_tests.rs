@@ -263,6 +263,97 @@ async fn tricky_values_round_trip_through_inserts() {
     }
 }
 
+/// `timestamp.fields.list`: INT64 and STRING epoch microseconds land in auto-created timestamp
+/// columns with their microseconds; `replace.null.with.default=false` writes a null field
+/// with a schema default as NULL.
+#[tokio::test]
+async fn epoch_fields_become_timestamps_and_nulls_stay_null() {
+    const T: &str = "jt_epoch";
+    for url in urls("epoch_fields_become_timestamps_and_nulls_stay_null") {
+        let mut db = connect(&url).await;
+        db.simple(&format!("DROP TABLE IF EXISTS {T}"))
+            .await
+            .unwrap();
+        let schema = SchemaBuilder::struct_()
+            .field("id", Schema::int64())
+            .field("ts_long", Schema::optional_int64())
+            .field("ts_text", Schema::optional_string())
+            .field(
+                "status",
+                SchemaBuilder::string()
+                    .optional()
+                    .default_value(Value::from("new"))
+                    .build(),
+            )
+            .build();
+        let rows = [
+            (1, Some(1_700_000_000_123_456i64), Some("1700000000654321")),
+            (2, Some(-1), None),
+            (3, None, Some("0")),
+        ];
+        let records: Vec<SinkRecord> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (id, long, text))| {
+                let mut value = Struct::new(schema.clone()).with("id", *id as i64).unwrap();
+                if let Some(l) = long {
+                    value = value.with("ts_long", *l).unwrap();
+                }
+                if let Some(t) = text {
+                    value = value.with("ts_text", *t).unwrap();
+                }
+                SinkRecord {
+                    record: ConnectRecord {
+                        kafka_offset: Some(i as i64),
+                        kafka_partition: Some(0),
+                        ..ConnectRecord::new(T, Some(schema.clone()), Value::from(value))
+                    },
+                    original_topic: T.into(),
+                    original_kafka_partition: 0,
+                    original_kafka_offset: i as i64,
+                }
+            })
+            .collect();
+        let props = [
+            ("connection.url", url.as_str()),
+            ("name", "jdbc-sink-epoch-test"),
+            ("auto.create", "true"),
+            ("pk.mode", "record_value"),
+            ("pk.fields", "id"),
+            ("timestamp.fields.list", "ts_long,ts_text"),
+            ("replace.null.with.default", "false"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let mut sink = JdbcSinkTask::new();
+        sink.start(&props, SinkTaskContext::new(0, None))
+            .await
+            .unwrap();
+        sink.put(&records).await.unwrap();
+        sink.flush(&Default::default()).await.unwrap();
+        sink.stop().await.unwrap();
+        let got = db
+            .query(
+                &format!("SELECT ts_long, ts_text, status FROM {T} ORDER BY id"),
+                &[],
+            )
+            .await
+            .unwrap();
+        let ts = |us: Option<i64>| us.map_or(Cell::Null, Cell::Timestamp);
+        let want = vec![
+            vec![
+                ts(Some(1_700_000_000_123_456)),
+                ts(Some(1_700_000_000_654_321)),
+                Cell::Null,
+            ],
+            vec![ts(Some(-1)), Cell::Null, Cell::Null],
+            vec![Cell::Null, ts(Some(0)), Cell::Null],
+        ];
+        assert_eq!(got, want, "{url}");
+    }
+}
+
 /// `url` with its database replaced by `database`.
 fn with_database(url: &str, database: &str) -> String {
     let old = JdbcUrl::parse(url).unwrap().database;
