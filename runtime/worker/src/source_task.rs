@@ -20,7 +20,9 @@ use rdkafka::ClientContext;
 use crate::dlq::{DeadLetterQueue, ErrorOrigin};
 use crate::error_policy::ErrorPolicy;
 use crate::herder::{State, TargetState};
-use crate::kafka::{create_client, source_producer_defaults};
+use crate::kafka::{
+    create_client, is_idempotent, request_producer_id_now, source_producer_defaults,
+};
 use crate::metrics::TaskMetrics;
 use crate::offset_store::{ConnectorOffsetReader, OffsetWrite};
 use crate::submitted::{SubmissionId, SubmittedRecords};
@@ -167,6 +169,10 @@ impl SourceRunner {
                     acked: delivery.acked.clone(),
                 })
             })?;
+        let producer = Arc::new(producer);
+        if is_idempotent(&settings) {
+            request_producer_id_now(producer.clone());
+        }
         let admin_settings = ctx
             .config
             .client_settings(ClientRole::Admin, &spec.connector_props)?;
@@ -203,7 +209,7 @@ impl SourceRunner {
             converters,
             chain,
             policy,
-            producer: Arc::new(producer),
+            producer,
             submitted,
             failure,
             topic_creator,
