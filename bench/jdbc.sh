@@ -5,6 +5,10 @@
 #      a topic of N JsonConverter envelopes, from process start until SELECT count(*) is N
 #      (jdbc-wait-count), vs COPY … FROM STDIN of the same N rows by tokio-postgres (jdbc-load)
 #   2. sink into MariaDB: the same, vs LOAD DATA LOCAL INFILE by mysql_async
+#   Both sinks are also measured against jdbc-kafka-load: the same topic → table pipeline
+#   written by hand for this one row type (rdkafka with Ferry's consumer settings, serde into
+#   the known struct, one streamed COPY / LOAD DATA) — what any Kafka → database pipeline can
+#   reach on this machine, where the broker, the database and the pipeline share the cores.
 #   3. source, for each database: Ferry's JdbcSourceConnector (incrementing on id, JsonConverter
 #      without schemas) copying an N-row table into a topic, from process start until the high
 #      watermark is N (watermarks), vs one streaming SELECT by the raw client (jdbc-select) — a
@@ -48,7 +52,7 @@ if [[ ${FERRY_BENCH_NO_BUILD:-0} != 1 ]]; then
 fi
 BIN="$(cargo_target_dir)/release"
 FERRY="$BIN/ferry"
-for b in ferry create-topic watermarks jdbc-produce jdbc-load jdbc-select jdbc-wait-count; do
+for b in ferry create-topic watermarks jdbc-produce jdbc-load jdbc-kafka-load jdbc-select jdbc-wait-count; do
     [[ -x $BIN/$b ]] || die "$BIN/$b was not built"
 done
 if pgrep -x rustc >/dev/null; then
@@ -144,11 +148,17 @@ PROPS
     log "sink into $db: raw loader into bench_raw"
     "$sql" "$like"
     "$BIN/jdbc-load" --url "$url" --table bench_raw --records "$RECORDS" | tee "$WORK/$db-raw-load.out"
-    local a b
+    log "sink into $db: hand-written Kafka → $db pipeline into bench_pipe"
+    "$sql" "${like//bench_raw/bench_pipe}"
+    "$BIN/jdbc-kafka-load" --bootstrap "$BOOTSTRAP" --topic bench_rows --url "$url" \
+        --table bench_pipe --records "$RECORDS" | tee "$WORK/$db-raw-pipe.out"
+    local a b c
     a=$("$sql" "${checksum//TABLE/bench_rows}")
     b=$("$sql" "${checksum//TABLE/bench_raw}")
+    c=$("$sql" "${checksum//TABLE/bench_pipe}")
     [[ $a == "$b" ]] || die "$db: Ferry's table and the raw loader's differ: $a vs $b"
-    log "sink into $db: both tables hold the same rows ($a)"
+    [[ $a == "$c" ]] || die "$db: Ferry's table and the raw pipeline's differ: $a vs $c"
+    log "sink into $db: the three tables hold the same rows ($a)"
 }
 
 # source_bench DB URL SQL_FN SETUP_SQL...: a keyed copy of the rows (bench_src, made by the
@@ -203,8 +213,8 @@ source_bench my "$MY_URL" sql_my "CREATE TABLE bench_src LIKE bench_raw;
 
 rate() { field "$WORK/$1.out" records_per_sec; }
 line() { printf '          %-34s %10s rows/s\n' "$1" "$2"; }
-pg_f=$(rate pg-ferry-sink) pg_r=$(rate pg-raw-load)
-my_f=$(rate my-ferry-sink) my_r=$(rate my-raw-load)
+pg_f=$(rate pg-ferry-sink) pg_r=$(rate pg-raw-load) pg_p=$(rate pg-raw-pipe)
+my_f=$(rate my-ferry-sink) my_r=$(rate my-raw-load) my_p=$(rate my-raw-pipe)
 pgs_f=$(rate pg-ferry-source) pgs_r=$(rate pg-raw-select) pgs_rp=$(rate pg-raw-select-produce)
 mys_f=$(rate my-ferry-source) mys_r=$(rate my-raw-select) mys_rp=$(rate my-raw-select-produce)
 cat <<SUMMARY
@@ -218,12 +228,18 @@ MariaDB:  $INFILE_NOTE
 
 sink PostgreSQL
 $(line "raw COPY FROM STDIN" "$pg_r")
+$(line "hand-written Kafka → COPY" "$pg_p")
 $(line "Ferry JdbcSinkConnector" "$pg_f")
-          Ferry / raw                        $(ratio "$pg_f" "$pg_r")   (goal >= 0.5)
+          Ferry / raw COPY                   $(ratio "$pg_f" "$pg_r")   (goal >= 0.5)
+          hand-written pipeline / raw COPY   $(ratio "$pg_p" "$pg_r")
+          Ferry / hand-written pipeline      $(ratio "$pg_f" "$pg_p")
 sink MariaDB
 $(line "raw LOAD DATA LOCAL INFILE" "$my_r")
+$(line "hand-written Kafka → LOAD DATA" "$my_p")
 $(line "Ferry JdbcSinkConnector" "$my_f")
-          Ferry / raw                        $(ratio "$my_f" "$my_r")   (goal >= 0.3)
+          Ferry / raw LOAD DATA              $(ratio "$my_f" "$my_r")   (goal >= 0.3)
+          hand-written pipeline / LOAD DATA  $(ratio "$my_p" "$my_r")
+          Ferry / hand-written pipeline      $(ratio "$my_f" "$my_p")
 source PostgreSQL
 $(line "raw streaming SELECT" "$pgs_r")
 $(line "raw SELECT + produce" "$pgs_rp")
@@ -239,6 +255,8 @@ $(line "Ferry JdbcSourceConnector → topic" "$mys_f")
 (Ferry times run from process start to the last row visible, polled every 50 ms (or 2% of the
 elapsed time, if longer: count(*) scans the table) for the sinks and every 10 ms for the source;
 the raw clients' times include connecting. Ferry's source writes to Kafka, the raw SELECT only
-reads: that ratio compares a DB → Kafka pipeline with a DB read.)
+reads: that ratio compares a DB → Kafka pipeline with a DB read; SELECT + produce is the same
+pipeline minus Ferry. The hand-written sink pipelines read the same topic with Ferry's consumer
+settings and load one streamed COPY / LOAD DATA: the most a Kafka → database path reaches here.)
 ==============================================================
 SUMMARY

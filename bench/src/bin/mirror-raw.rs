@@ -63,9 +63,13 @@ fn main() {
     consumer
         .assign(&assignment)
         .unwrap_or_else(|e| panic!("assign {topic}: {e}"));
-    let producer: ThreadedProducer<Failures> = producer_config(&to)
-        .create_with_context(Failures::default())
-        .unwrap_or_else(|e| panic!("producer for {to}: {e}"));
+    let producer: std::sync::Arc<ThreadedProducer<Failures>> = std::sync::Arc::new(
+        producer_config(&to)
+            .create_with_context(Failures::default())
+            .unwrap_or_else(|e| panic!("producer for {to}: {e}")),
+    );
+    // As Ferry's source tasks do, so the baseline does not wait on librdkafka's PID timer.
+    ferry_worker::kafka::request_producer_id_now(producer.clone());
 
     let (mut count, mut bytes) = (0u64, 0u64);
     while count < records {

@@ -39,9 +39,13 @@ fn main() {
     let size: usize = args.get_or("size", 100);
 
     let payloads: Vec<Vec<u8>> = (0..records).map(|i| payload(i, size)).collect();
-    let producer: ThreadedProducer<Failures> = producer_config(&bootstrap)
-        .create_with_context(Failures::default())
-        .unwrap_or_else(|e| panic!("producer for {bootstrap}: {e}"));
+    let producer: std::sync::Arc<ThreadedProducer<Failures>> = std::sync::Arc::new(
+        producer_config(&bootstrap)
+            .create_with_context(Failures::default())
+            .unwrap_or_else(|e| panic!("producer for {bootstrap}: {e}")),
+    );
+    // As Ferry's source tasks do, so the baseline does not wait on librdkafka's PID timer.
+    ferry_worker::kafka::request_producer_id_now(producer.clone());
 
     let start = Instant::now();
     for value in &payloads {

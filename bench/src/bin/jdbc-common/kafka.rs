@@ -28,7 +28,7 @@ impl ProducerContext for Failures {
 
 /// A producer of null-keyed values to one topic.
 pub(crate) struct TopicProducer {
-    producer: ThreadedProducer<Failures>,
+    producer: std::sync::Arc<ThreadedProducer<Failures>>,
     topic: String,
 }
 
@@ -42,9 +42,13 @@ impl std::fmt::Debug for TopicProducer {
 
 impl TopicProducer {
     pub(crate) fn new(bootstrap: &str, topic: &str) -> TopicProducer {
-        let producer = producer_config(bootstrap)
-            .create_with_context(Failures::default())
-            .unwrap_or_else(|e| panic!("producer for {bootstrap}: {e}"));
+        let producer: std::sync::Arc<ThreadedProducer<Failures>> = std::sync::Arc::new(
+            producer_config(bootstrap)
+                .create_with_context(Failures::default())
+                .unwrap_or_else(|e| panic!("producer for {bootstrap}: {e}")),
+        );
+        // As Ferry's source tasks do, so the baseline does not wait on librdkafka's PID timer.
+        ferry_worker::kafka::request_producer_id_now(producer.clone());
         TopicProducer {
             producer,
             topic: topic.to_owned(),
