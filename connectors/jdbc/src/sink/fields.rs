@@ -34,6 +34,10 @@ pub(crate) struct FieldColumn {
     source: Source,
     /// Set for a `timestamp.fields.list` field: its values are epoch timestamps in this unit.
     epoch: Option<EpochUnit>,
+    /// For a struct field, its position in the schema the columns were worked out from: records
+    /// of that schema find the field there instead of searching by name (the search was a
+    /// twentieth of the PostgreSQL sink's CPU).
+    position: usize,
 }
 
 /// The columns of records with one key schema and one value schema, for one table.
@@ -79,6 +83,7 @@ impl Fields {
                         schema: s,
                         source: src,
                         epoch: None,
+                        position: usize::MAX,
                     });
                 }
             }
@@ -96,6 +101,7 @@ impl Fields {
                         schema: ks.clone(),
                         source: Source::Key,
                         epoch: None,
+                        position: usize::MAX,
                     });
                 } else if ks.schema_type == SchemaType::Struct {
                     keys = struct_columns(ks, configured, Source::KeyField, |f| {
@@ -137,6 +143,7 @@ impl Fields {
                         schema: f.schema.clone(),
                         source: Source::ValueField(f.name.clone()),
                         epoch: None,
+                        position: f.index,
                     };
                     if settings.timestamp_fields.contains(&f.name) {
                         column.read_as_epoch_timestamp(settings.timestamp_precision, table)?;
@@ -201,6 +208,7 @@ fn struct_columns(
                 source: source(n.clone()),
                 name: n,
                 epoch: None,
+                position: f.index,
             })
         })
         .collect()
@@ -275,10 +283,22 @@ impl FieldColumn {
             r: &SinkRecord,
             defaults: bool,
             v: &'v Value,
-            name: &str,
+            (name, position): (&str, usize),
             what: &str,
         ) -> Result<&'v Value> {
             match v {
+                Value::Struct(s)
+                    if s.schema()
+                        .fields
+                        .get(position)
+                        .is_some_and(|f| f.name == name) =>
+                {
+                    Ok(if defaults {
+                        s.get_at(position)
+                    } else {
+                        &s.values()[position]
+                    })
+                }
                 Value::Struct(s) if defaults => Ok(s.get(name).unwrap_or(&NULL)),
                 Value::Struct(s) => Ok(s.get_without_default(name).unwrap_or(&NULL)),
                 Value::Null => Ok(&NULL),
@@ -306,8 +326,10 @@ impl FieldColumn {
                 &computed
             }
             Source::Key => &rec.key,
-            Source::KeyField(n) => field_of(r, defaults, &rec.key, n, "key")?,
-            Source::ValueField(n) => field_of(r, defaults, &rec.value, n, "value")?,
+            Source::KeyField(n) => field_of(r, defaults, &rec.key, (n, self.position), "key")?,
+            Source::ValueField(n) => {
+                field_of(r, defaults, &rec.value, (n, self.position), "value")?
+            }
         };
         match self.epoch {
             Some(unit) => self.epoch_cell(unit, value, r),
