@@ -20,12 +20,11 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use bytes::Bytes;
 use common::db::{JdbcUrl, Kind};
-use common::rows::{Booleans, Row, COLUMNS};
+use common::rows::{Booleans, Row};
 use ferry_bench::args::Args;
 use ferry_bench::kafka::consumer_config;
 use ferry_bench::report::Throughput;
-use futures_util::{SinkExt, StreamExt};
-use mysql_async::prelude::Queryable;
+use futures_util::StreamExt;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
 use rdkafka::Message;
@@ -97,14 +96,10 @@ async fn main() {
 
     let start = Instant::now();
     // The consumer thread reads, decodes and renders; this one streams the text to the database.
-    let (tx, rx) = mpsc::channel::<Bytes>(8);
+    let (tx, mut rx) = mpsc::channel::<Bytes>(8);
     let reader = std::thread::spawn(move || read_topic(&bootstrap, &topic, records, booleans, tx));
-    let chunks = tokio_stream_of(rx);
-    let loaded = match url.kind {
-        Kind::Postgres => copy_in(&url, &table, chunks).await,
-        Kind::MySql => load_data(&url, &table, chunks).await,
-    }
-    .unwrap_or_else(|e| {
+    let chunks = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed();
+    let loaded = url.bulk_load(&table, chunks).await.unwrap_or_else(|e| {
         eprintln!("jdbc-kafka-load: {table}: {e}");
         std::process::exit(1)
     });
@@ -158,53 +153,4 @@ fn read_topic(
         }
     }
     bytes
-}
-
-fn tokio_stream_of(
-    mut rx: mpsc::Receiver<Bytes>,
-) -> futures_util::stream::BoxStream<'static, Bytes> {
-    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed()
-}
-
-/// `COPY table (columns) FROM STDIN` of the streamed text; the rows it reports.
-async fn copy_in(
-    url: &JdbcUrl,
-    table: &str,
-    mut chunks: futures_util::stream::BoxStream<'static, Bytes>,
-) -> Result<u64, String> {
-    let client = url.postgres().await?;
-    let sink = client
-        .copy_in::<_, Bytes>(&format!("COPY {table} ({COLUMNS}) FROM STDIN"))
-        .await
-        .map_err(|e| format!("COPY: {e}"))?;
-    let mut sink = std::pin::pin!(sink);
-    while let Some(chunk) = chunks.next().await {
-        sink.feed(chunk)
-            .await
-            .map_err(|e| format!("COPY data: {e}"))?;
-    }
-    sink.as_mut()
-        .finish()
-        .await
-        .map_err(|e| format!("COPY end: {e}"))
-}
-
-/// `LOAD DATA LOCAL INFILE` of the streamed text; the rows it reports.
-async fn load_data(
-    url: &JdbcUrl,
-    table: &str,
-    chunks: futures_util::stream::BoxStream<'static, Bytes>,
-) -> Result<u64, String> {
-    let mut conn = url.mysql().await?;
-    let chunks = std::sync::Mutex::new(Some(chunks));
-    conn.set_infile_handler(async move {
-        let stream = chunks.lock().unwrap().take().expect("one LOAD DATA");
-        Ok(stream.map(Ok).boxed())
-    });
-    conn.query_drop(format!(
-        "LOAD DATA LOCAL INFILE 'bench-rows' INTO TABLE {table} CHARACTER SET utf8mb4 ({COLUMNS})"
-    ))
-    .await
-    .map_err(|e| format!("LOAD DATA LOCAL INFILE: {e}"))?;
-    Ok(conn.affected_rows())
 }

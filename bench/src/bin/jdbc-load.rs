@@ -14,11 +14,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use common::db::{JdbcUrl, Kind};
-use common::rows::{self, Booleans, COLUMNS};
+use common::rows::{self, Booleans};
 use ferry_bench::args::Args;
 use ferry_bench::report::Throughput;
-use futures_util::{SinkExt, StreamExt};
-use mysql_async::prelude::Queryable;
+use futures_util::StreamExt;
 
 const USAGE: &str = "jdbc-load --url JDBC_URL --table T [--records 200000]";
 /// Bytes per COPY message / LOCAL INFILE packet group.
@@ -42,14 +41,13 @@ async fn main() {
     let bytes = chunks.iter().map(|c| c.len() as u64).sum();
 
     let start = Instant::now();
-    let loaded = match url.kind {
-        Kind::Postgres => copy_in(&url, &table, chunks).await,
-        Kind::MySql => load_data(&url, &table, chunks).await,
-    }
-    .unwrap_or_else(|e| {
-        eprintln!("jdbc-load: {table}: {e}");
-        std::process::exit(1)
-    });
+    let loaded = url
+        .bulk_load(&table, futures_util::stream::iter(chunks).boxed())
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("jdbc-load: {table}: {e}");
+            std::process::exit(1)
+        });
     let elapsed = start.elapsed();
     if loaded != records {
         eprintln!("jdbc-load: {table}: loaded {loaded} rows, expected {records}");
@@ -61,38 +59,4 @@ async fn main() {
         elapsed,
     }
     .print(&format!("jdbc-load {table}"));
-}
-
-/// `COPY table (columns) FROM STDIN` in text format; the rows it reports.
-async fn copy_in(url: &JdbcUrl, table: &str, chunks: Vec<Bytes>) -> Result<u64, String> {
-    let client = url.postgres().await?;
-    let sink = client
-        .copy_in::<_, Bytes>(&format!("COPY {table} ({COLUMNS}) FROM STDIN"))
-        .await
-        .map_err(|e| format!("COPY: {e}"))?;
-    let mut sink = std::pin::pin!(sink);
-    for chunk in chunks {
-        sink.feed(chunk)
-            .await
-            .map_err(|e| format!("COPY data: {e}"))?;
-    }
-    sink.as_mut()
-        .finish()
-        .await
-        .map_err(|e| format!("COPY end: {e}"))
-}
-
-/// `LOAD DATA LOCAL INFILE` with the file streamed from memory; the rows it reports.
-async fn load_data(url: &JdbcUrl, table: &str, chunks: Vec<Bytes>) -> Result<u64, String> {
-    let mut conn = url.mysql().await?;
-    // The stream is made inside the handler: the handler must be Sync, a boxed stream is not.
-    conn.set_infile_handler(async move {
-        Ok(futures_util::stream::iter(chunks.into_iter().map(Ok)).boxed())
-    });
-    conn.query_drop(format!(
-        "LOAD DATA LOCAL INFILE 'bench-rows' INTO TABLE {table} CHARACTER SET utf8mb4 ({COLUMNS})"
-    ))
-    .await
-    .map_err(|e| format!("LOAD DATA LOCAL INFILE: {e}"))?;
-    Ok(conn.affected_rows())
 }

@@ -95,6 +95,55 @@ impl JdbcUrl {
     }
 }
 
+/// Loader text (tab-separated lines of [`super::rows::COLUMNS`]) as the bulk paths take it.
+pub(crate) type Chunks = futures_util::stream::BoxStream<'static, bytes::Bytes>;
+
+impl JdbcUrl {
+    /// Loads `chunks` into `table` with the database's bulk path, in one statement:
+    /// `COPY … FROM STDIN` (text format) or `LOAD DATA LOCAL INFILE` streamed from memory (the
+    /// server needs `local_infile=ON`). Returns the rows the database reports.
+    pub(crate) async fn bulk_load(&self, table: &str, chunks: Chunks) -> Result<u64, String> {
+        use futures_util::{SinkExt, StreamExt};
+        use mysql_async::prelude::Queryable;
+        let columns = super::rows::COLUMNS;
+        match self.kind {
+            Kind::Postgres => {
+                let client = self.postgres().await?;
+                let sink = client
+                    .copy_in::<_, bytes::Bytes>(&format!("COPY {table} ({columns}) FROM STDIN"))
+                    .await
+                    .map_err(|e| format!("COPY: {e}"))?;
+                let mut sink = std::pin::pin!(sink);
+                let mut chunks = chunks;
+                while let Some(chunk) = chunks.next().await {
+                    sink.feed(chunk)
+                        .await
+                        .map_err(|e| format!("COPY data: {e}"))?;
+                }
+                sink.as_mut()
+                    .finish()
+                    .await
+                    .map_err(|e| format!("COPY end: {e}"))
+            }
+            Kind::MySql => {
+                let mut conn = self.mysql().await?;
+                // The handler must be Sync, a boxed stream is not: it is handed over once.
+                let chunks = std::sync::Mutex::new(Some(chunks));
+                conn.set_infile_handler(async move {
+                    let stream = chunks.lock().unwrap().take().expect("one LOAD DATA");
+                    Ok(stream.map(Ok).boxed())
+                });
+                conn.query_drop(format!(
+                    "LOAD DATA LOCAL INFILE 'bench-rows' INTO TABLE {table} CHARACTER SET utf8mb4 ({columns})"
+                ))
+                .await
+                .map_err(|e| format!("LOAD DATA LOCAL INFILE: {e}"))?;
+                Ok(conn.affected_rows())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
