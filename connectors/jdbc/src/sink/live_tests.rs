@@ -95,6 +95,43 @@ fn position(topic: &str, next: i64) -> TopicPartitionOffsets {
     .collect()
 }
 
+/// A record of `topic` partition 0 at `offset` with `value` (a struct of `schema`).
+fn record_at(topic: &str, offset: i64, schema: &SchemaRef, value: Struct) -> SinkRecord {
+    SinkRecord {
+        record: ConnectRecord {
+            kafka_offset: Some(offset),
+            kafka_partition: Some(0),
+            ..ConnectRecord::new(topic, Some(schema.clone()), Value::from(value))
+        },
+        original_topic: topic.into(),
+        original_kafka_partition: 0,
+        original_kafka_offset: offset,
+    }
+}
+
+/// Runs a sink (auto.create, keyed on the value's `id`, plus `extra` settings) over `records`
+/// once: start, put, flush, stop.
+async fn sink_once(url: &str, name: &str, extra: &[(&str, &str)], records: &[SinkRecord]) {
+    let props = [
+        ("connection.url", url),
+        ("name", name),
+        ("auto.create", "true"),
+        ("pk.mode", "record_value"),
+        ("pk.fields", "id"),
+    ]
+    .iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut sink = JdbcSinkTask::new();
+    sink.start(&props, SinkTaskContext::new(0, None))
+        .await
+        .unwrap();
+    sink.put(records).await.unwrap();
+    sink.flush(&Default::default()).await.unwrap();
+    sink.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_failed_transaction_surfaces_and_commits_no_offset() {
     const T: &str = "jt_fail";
@@ -213,35 +250,10 @@ async fn tricky_values_round_trip_through_inserts() {
                         ),
                     )
                     .unwrap();
-                SinkRecord {
-                    record: ConnectRecord {
-                        kafka_offset: Some(i as i64),
-                        kafka_partition: Some(0),
-                        ..ConnectRecord::new(T, Some(schema.clone()), Value::from(value))
-                    },
-                    original_topic: T.into(),
-                    original_kafka_partition: 0,
-                    original_kafka_offset: i as i64,
-                }
+                record_at(T, i as i64, &schema, value)
             })
             .collect();
-        let props = [
-            ("connection.url", url.as_str()),
-            ("name", "jdbc-sink-tricky-test"),
-            ("auto.create", "true"),
-            ("pk.mode", "record_value"),
-            ("pk.fields", "id"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let mut sink = JdbcSinkTask::new();
-        sink.start(&props, SinkTaskContext::new(0, None))
-            .await
-            .unwrap();
-        sink.put(&records).await.unwrap();
-        sink.flush(&Default::default()).await.unwrap();
-        sink.stop().await.unwrap();
+        sink_once(&url, "jdbc-sink-tricky-test", &[], &records).await;
         let rows = db
             .query(&format!("SELECT txt, f, bin FROM {T} ORDER BY id"), &[])
             .await
@@ -302,37 +314,19 @@ async fn epoch_fields_become_timestamps_and_nulls_stay_null() {
                 if let Some(t) = text {
                     value = value.with("ts_text", *t).unwrap();
                 }
-                SinkRecord {
-                    record: ConnectRecord {
-                        kafka_offset: Some(i as i64),
-                        kafka_partition: Some(0),
-                        ..ConnectRecord::new(T, Some(schema.clone()), Value::from(value))
-                    },
-                    original_topic: T.into(),
-                    original_kafka_partition: 0,
-                    original_kafka_offset: i as i64,
-                }
+                record_at(T, i as i64, &schema, value)
             })
             .collect();
-        let props = [
-            ("connection.url", url.as_str()),
-            ("name", "jdbc-sink-epoch-test"),
-            ("auto.create", "true"),
-            ("pk.mode", "record_value"),
-            ("pk.fields", "id"),
-            ("timestamp.fields.list", "ts_long,ts_text"),
-            ("replace.null.with.default", "false"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let mut sink = JdbcSinkTask::new();
-        sink.start(&props, SinkTaskContext::new(0, None))
-            .await
-            .unwrap();
-        sink.put(&records).await.unwrap();
-        sink.flush(&Default::default()).await.unwrap();
-        sink.stop().await.unwrap();
+        sink_once(
+            &url,
+            "jdbc-sink-epoch-test",
+            &[
+                ("timestamp.fields.list", "ts_long,ts_text"),
+                ("replace.null.with.default", "false"),
+            ],
+            &records,
+        )
+        .await;
         let got = db
             .query(
                 &format!("SELECT ts_long, ts_text, status FROM {T} ORDER BY id"),
