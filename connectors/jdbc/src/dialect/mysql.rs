@@ -203,6 +203,11 @@ mod tests {
                 .unwrap(),
             "DATETIME(3)"
         );
+        // A timestamp.fields.list column: epoch microseconds kept whole.
+        let epoch = SchemaBuilder::int64()
+            .name(crate::types::EPOCH_TIMESTAMP_FIELD)
+            .build();
+        assert_eq!(d.ddl_type(&epoch, false).unwrap(), "DATETIME(6)");
         assert_eq!(
             d.upsert_clause(&["`id`".into()], &["`a`".into(), "`b`".into()]),
             " ON DUPLICATE KEY UPDATE `a`=VALUES(`a`),`b`=VALUES(`b`)"

@@ -172,6 +172,11 @@ mod tests {
             "DOUBLE PRECISION"
         );
         assert_eq!(d.ddl_type(&Schema::int8(), false).unwrap(), "SMALLINT");
+        // A timestamp.fields.list column: epoch microseconds kept whole.
+        let epoch = SchemaBuilder::int64()
+            .name(crate::types::EPOCH_TIMESTAMP_FIELD)
+            .build();
+        assert_eq!(d.ddl_type(&epoch, false).unwrap(), "TIMESTAMP");
         assert_eq!(
             d.upsert_clause(&["\"id\"".into()], &["\"a\"".into()]),
             " ON CONFLICT (\"id\") DO UPDATE SET \"a\"=EXCLUDED.\"a\""
