@@ -19,11 +19,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use bytes::Bytes;
-use common::db::{JdbcUrl, Kind};
+use common::db::{report_load, JdbcUrl, Kind};
 use common::rows::{Booleans, Row};
 use ferry_bench::args::Args;
 use ferry_bench::kafka::consumer_config;
-use ferry_bench::report::Throughput;
 use futures_util::StreamExt;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::topic_partition_list::{Offset, TopicPartitionList};
@@ -99,22 +98,10 @@ async fn main() {
     let (tx, mut rx) = mpsc::channel::<Bytes>(8);
     let reader = std::thread::spawn(move || read_topic(&bootstrap, &topic, records, booleans, tx));
     let chunks = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)).boxed();
-    let loaded = url.bulk_load(&table, chunks).await.unwrap_or_else(|e| {
-        eprintln!("jdbc-kafka-load: {table}: {e}");
-        std::process::exit(1)
-    });
+    let loaded = url.bulk_load(&table, chunks).await;
     let elapsed = start.elapsed();
     let bytes = reader.join().expect("the reader thread");
-    if loaded != records {
-        eprintln!("jdbc-kafka-load: {table}: loaded {loaded} rows, expected {records}");
-        std::process::exit(1);
-    }
-    Throughput {
-        records,
-        bytes,
-        elapsed,
-    }
-    .print(&format!("jdbc-kafka-load {table}"));
+    report_load("jdbc-kafka-load", &table, loaded, records, bytes, elapsed);
 }
 
 /// Reads `records` envelopes from partition 0 of `topic` and sends them as loader text; returns

@@ -13,10 +13,9 @@ mod common;
 use std::time::Instant;
 
 use bytes::Bytes;
-use common::db::{JdbcUrl, Kind};
+use common::db::{report_load, JdbcUrl, Kind};
 use common::rows::{self, Booleans};
 use ferry_bench::args::Args;
-use ferry_bench::report::Throughput;
 use futures_util::StreamExt;
 
 const USAGE: &str = "jdbc-load --url JDBC_URL --table T [--records 200000]";
@@ -43,20 +42,6 @@ async fn main() {
     let start = Instant::now();
     let loaded = url
         .bulk_load(&table, futures_util::stream::iter(chunks).boxed())
-        .await
-        .unwrap_or_else(|e| {
-            eprintln!("jdbc-load: {table}: {e}");
-            std::process::exit(1)
-        });
-    let elapsed = start.elapsed();
-    if loaded != records {
-        eprintln!("jdbc-load: {table}: loaded {loaded} rows, expected {records}");
-        std::process::exit(1);
-    }
-    Throughput {
-        records,
-        bytes,
-        elapsed,
-    }
-    .print(&format!("jdbc-load {table}"));
+        .await;
+    report_load("jdbc-load", &table, loaded, records, bytes, start.elapsed());
 }

@@ -144,6 +144,33 @@ impl JdbcUrl {
     }
 }
 
+/// Prints a loader's result as a [`ferry_bench::report::Throughput`] line; exits the process
+/// when the load failed or the database reports another row count than `records`.
+pub(crate) fn report_load(
+    tool: &str,
+    table: &str,
+    loaded: Result<u64, String>,
+    records: u64,
+    bytes: u64,
+    elapsed: std::time::Duration,
+) {
+    match loaded {
+        Err(e) => eprintln!("{tool}: {table}: {e}"),
+        Ok(n) if n != records => {
+            eprintln!("{tool}: {table}: loaded {n} rows, expected {records}")
+        }
+        Ok(_) => {
+            return ferry_bench::report::Throughput {
+                records,
+                bytes,
+                elapsed,
+            }
+            .print(&format!("{tool} {table}"))
+        }
+    }
+    std::process::exit(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -39,6 +39,15 @@ async fn connect(url: &str) -> Db {
     .unwrap()
 }
 
+/// A connection to `url` on which `table` does not exist (dropped if it did).
+async fn without_table(url: &str, table: &str) -> Db {
+    let mut db = connect(url).await;
+    db.simple(&format!("DROP TABLE IF EXISTS {table}"))
+        .await
+        .unwrap();
+    db
+}
+
 /// The ids in `table`, ascending.
 async fn ids(url: &str, table: &str) -> Vec<i64> {
     let rows = connect(url)
@@ -136,10 +145,7 @@ async fn sink_once(url: &str, name: &str, extra: &[(&str, &str)], records: &[Sin
 async fn a_failed_transaction_surfaces_and_commits_no_offset() {
     const T: &str = "jt_fail";
     for url in urls("a_failed_transaction_surfaces_and_commits_no_offset") {
-        let mut db = connect(&url).await;
-        db.simple(&format!("DROP TABLE IF EXISTS {T}"))
-            .await
-            .unwrap();
+        let mut db = without_table(&url, T).await;
         db.simple(&format!(
             "CREATE TABLE {T} (id BIGINT PRIMARY KEY, name VARCHAR(20) NOT NULL)"
         ))
@@ -221,10 +227,7 @@ async fn tricky_values_round_trip_through_inserts() {
     let floats = [1.5, -0.1, 1e300, 5e-324, 123456789.125, 0.0];
     for url in urls("tricky_values_round_trip_through_inserts") {
         let texts = texts(&url);
-        let mut db = connect(&url).await;
-        db.simple(&format!("DROP TABLE IF EXISTS {T}"))
-            .await
-            .unwrap();
+        let mut db = without_table(&url, T).await;
         let schema = SchemaBuilder::struct_()
             .name("tricky")
             .field("id", Schema::int64())
@@ -282,10 +285,7 @@ async fn tricky_values_round_trip_through_inserts() {
 async fn epoch_fields_become_timestamps_and_nulls_stay_null() {
     const T: &str = "jt_epoch";
     for url in urls("epoch_fields_become_timestamps_and_nulls_stay_null") {
-        let mut db = connect(&url).await;
-        db.simple(&format!("DROP TABLE IF EXISTS {T}"))
-            .await
-            .unwrap();
+        let mut db = without_table(&url, T).await;
         let schema = SchemaBuilder::struct_()
             .field("id", Schema::int64())
             .field("ts_long", Schema::optional_int64())
