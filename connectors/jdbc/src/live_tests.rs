@@ -46,16 +46,9 @@ fn backends(test: &str) -> Vec<Backend> {
 
 impl Backend {
     async fn db(&self) -> Db {
-        Db::connect(&ConnectionSettings {
-            url: JdbcUrl::parse(&self.url).unwrap(),
-            user: None,
-            password: None,
-            timezone: DbTimeZone::UTC,
-            attempts: 1,
-            backoff_ms: 0,
-        })
-        .await
-        .unwrap()
+        Db::connect(&ConnectionSettings::for_test(&self.url, DbTimeZone::UTC).unwrap())
+            .await
+            .unwrap()
     }
 
     async fn run(&self, statements: &[String]) {
@@ -1604,16 +1597,9 @@ async fn mysql_zone_name_without_zone_tables_says_how_to_fix_it() {
             eprintln!("SKIPPED: the server has time zone tables for {zone}");
             continue;
         }
-        let err = Db::connect(&ConnectionSettings {
-            url: JdbcUrl::parse(&b.url).unwrap(),
-            user: None,
-            password: None,
-            timezone: DbTimeZone::parse(zone).unwrap(),
-            attempts: 1,
-            backoff_ms: 0,
-        })
-        .await
-        .unwrap_err();
+        let settings =
+            ConnectionSettings::for_test(&b.url, DbTimeZone::parse(zone).unwrap()).unwrap();
+        let err = Db::connect(&settings).await.unwrap_err();
         assert!(
             err.message().starts_with(
                 "db.timezone Pacific/Chatham: MySQL/MariaDB knows zone names only from its time \

@@ -67,15 +67,7 @@ impl TlsBackend {
     }
 
     async fn connect(&self, url: &str) -> Result<Db> {
-        Db::connect(&ConnectionSettings {
-            url: JdbcUrl::parse(url)?,
-            user: None,
-            password: None,
-            timezone: DbTimeZone::UTC,
-            attempts: 1,
-            backoff_ms: 0,
-        })
-        .await
+        Db::connect(&ConnectionSettings::for_test(url, DbTimeZone::UTC)?).await
     }
 
     /// The session's TLS protocol version, empty for clear text — asked of the server.

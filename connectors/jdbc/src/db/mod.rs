@@ -37,6 +37,19 @@ pub(crate) struct ConnectionSettings {
 }
 
 impl ConnectionSettings {
+    /// What the live tests connect with: `url`'s own credentials, `timezone`, one attempt.
+    #[cfg(test)]
+    pub(crate) fn for_test(url: &str, timezone: DbTimeZone) -> Result<Self> {
+        Ok(ConnectionSettings {
+            url: JdbcUrl::parse(url)?,
+            user: None,
+            password: None,
+            timezone,
+            attempts: 1,
+            backoff_ms: 0,
+        })
+    }
+
     /// The `+HH:MM` form of the zone for session setup.
     fn offset_text(&self) -> String {
         self.timezone.offset_text()

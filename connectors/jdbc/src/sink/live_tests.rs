@@ -27,16 +27,9 @@ fn urls(test: &str) -> Vec<String> {
 }
 
 async fn connect(url: &str) -> Db {
-    Db::connect(&ConnectionSettings {
-        url: JdbcUrl::parse(url).unwrap(),
-        user: None,
-        password: None,
-        timezone: DbTimeZone::UTC,
-        attempts: 1,
-        backoff_ms: 0,
-    })
-    .await
-    .unwrap()
+    Db::connect(&ConnectionSettings::for_test(url, DbTimeZone::UTC).unwrap())
+        .await
+        .unwrap()
 }
 
 /// A connection to `url` on which `table` does not exist (dropped if it did).
@@ -118,24 +111,31 @@ fn record_at(topic: &str, offset: i64, schema: &SchemaRef, value: Struct) -> Sin
     }
 }
 
+/// A started sink task with `props`.
+async fn started_sink(props: &[(&str, &str)]) -> JdbcSinkTask {
+    let props = props
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let mut sink = JdbcSinkTask::new();
+    sink.start(&props, SinkTaskContext::new(0, None))
+        .await
+        .unwrap();
+    sink
+}
+
 /// Runs a sink (auto.create, keyed on the value's `id`, plus `extra` settings) over `records`
 /// once: start, put, flush, stop.
 async fn sink_once(url: &str, name: &str, extra: &[(&str, &str)], records: &[SinkRecord]) {
-    let props = [
+    let mut props = vec![
         ("connection.url", url),
         ("name", name),
         ("auto.create", "true"),
         ("pk.mode", "record_value"),
         ("pk.fields", "id"),
-    ]
-    .iter()
-    .chain(extra)
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect();
-    let mut sink = JdbcSinkTask::new();
-    sink.start(&props, SinkTaskContext::new(0, None))
-        .await
-        .unwrap();
+    ];
+    props.extend_from_slice(extra);
+    let mut sink = started_sink(&props).await;
     sink.put(records).await.unwrap();
     sink.flush(&Default::default()).await.unwrap();
     sink.stop().await.unwrap();
@@ -151,7 +151,7 @@ async fn a_failed_transaction_surfaces_and_commits_no_offset() {
         ))
         .await
         .unwrap();
-        let props = [
+        let mut sink = started_sink(&[
             ("connection.url", url.as_str()),
             ("name", "jdbc-sink-fail-test"),
             ("insert.mode", "insert"),
@@ -159,14 +159,8 @@ async fn a_failed_transaction_surfaces_and_commits_no_offset() {
             ("pk.fields", "id"),
             ("max.retries", "1"),
             ("retry.backoff.ms", "0"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let mut sink = JdbcSinkTask::new();
-        sink.start(&props, SinkTaskContext::new(0, None))
-            .await
-            .unwrap();
+        ])
+        .await;
 
         // Offsets 0..=2 (ids 1..=3) are committed: pre_commit reports exactly what was put.
         sink.put(&[record(T, 0, 1), record(T, 1, 2), record(T, 2, 3)])
@@ -382,7 +376,7 @@ async fn a_killed_connection_is_retried_without_loss_or_duplicates() {
             .simple("CREATE TABLE jt_kill (id BIGINT PRIMARY KEY, name VARCHAR(20) NOT NULL)")
             .await
             .unwrap();
-        let props = [
+        let mut sink = started_sink(&[
             ("connection.url", url.as_str()),
             ("name", "jdbc-sink-kill-test"),
             ("insert.mode", "insert"),
@@ -390,14 +384,8 @@ async fn a_killed_connection_is_retried_without_loss_or_duplicates() {
             ("pk.fields", "id"),
             ("max.retries", "2"),
             ("retry.backoff.ms", "0"),
-        ]
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let mut sink = JdbcSinkTask::new();
-        sink.start(&props, SinkTaskContext::new(0, None))
-            .await
-            .unwrap();
+        ])
+        .await;
         let t = "jt_kill";
         sink.put(&[record(t, 0, 1), record(t, 1, 2), record(t, 2, 3)])
             .await
