@@ -144,7 +144,8 @@ value.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter.schemas.enable=true
 PROPS
     run_ferry "$db-sink" "$WORK/$db-sink.properties" "$WORK/$db-ferry-sink.out" \
-        "$BIN/jdbc-wait-count" --url "$url" --table bench_rows --records "$RECORDS" --interval-ms 50
+        "$BIN/jdbc-wait-count" --url "$url" --table bench_rows --records "$RECORDS" \
+        --last-id "$RECORDS" --interval-ms 50
     log "sink into $db: raw loader into bench_raw"
     "$sql" "$like"
     "$BIN/jdbc-load" --url "$url" --table bench_raw --records "$RECORDS" | tee "$WORK/$db-raw-load.out"
