@@ -94,6 +94,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Whether the next value starts with `byte` (after whitespace); consumes nothing.
+    pub(crate) fn next_is(&mut self, byte: u8) -> bool {
+        self.peek() == Some(byte)
+    }
+
     fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.input.get(self.pos).copied()

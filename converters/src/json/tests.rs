@@ -150,6 +150,59 @@ fn envelope_with_the_last_schema_reads_like_any_other() {
     ));
 }
 
+/// A struct payload whose members follow the schema is read straight into its struct; every
+/// other shape falls back to the general path. Both must give the same value or the same error:
+/// a converter warmed up on the schema (fast paths) is compared with one that never caches.
+#[test]
+fn struct_payloads_read_alike_on_the_direct_and_general_paths() {
+    let schema = concat!(
+        r#"{"type":"struct","fields":[{"type":"int64","optional":false,"field":"id"},"#,
+        r#"{"type":"string","optional":true,"field":"name"},"#,
+        r#"{"type":"struct","fields":[{"type":"boolean","optional":true,"field":"ok"}],"optional":true,"field":"inner"},"#,
+        r#"{"type":"double","optional":true,"default":1.5,"field":"x"}],"optional":false,"name":"t"}"#
+    );
+    let payloads = [
+        r#"{"id":1,"name":"a\u00e9\n","inner":{"ok":true},"x":2}"#,
+        r#" { "id" : 1 , "name" : "a" , "inner" : { "ok" : false } , "x" : 2.5 } "#,
+        r#"{"name":"a","id":1,"inner":{"ok":true},"x":2}"#,
+        r#"{"id":1,"id":2,"name":"a","inner":null,"x":2}"#,
+        r#"{"id":1,"name":"a","inner":{"ok":true}}"#,
+        r#"{"id":1,"name":"a","inner":{"ok":true},"x":2,"y":3}"#,
+        r#"{"id":"7","name":5,"inner":{"ok":1},"x":"no"}"#,
+        r#"{"id":1.9e1,"name":null,"inner":{},"x":null}"#,
+        r#"{"id":99999999999999999999,"name":"a","inner":{"ok":true,"ok":false},"x":1}"#,
+        r#"{"name":"a"}"#,
+        r#"{"id":null,"name":"a"}"#,
+        r#"{"id":1,"name":"a","inner":[1],"x":1}"#,
+        r#"{"id":1,"name":"a","inner":{"ok":tru},"x":1}"#,
+        r#"{"id":1,"name":"a","inner":{"ok":true},"x":1"#,
+        r#"{}"#,
+        r#"null"#,
+        r#"[]"#,
+    ];
+    let envelope = |payload: &str| format!(r#"{{"schema":{schema},"payload":{payload}}}"#);
+    let outcome = |c: &mut JsonConverter, doc: &str| {
+        c.to_connect(
+            "t",
+            &Headers::new(),
+            Some(Bytes::copy_from_slice(doc.as_bytes())),
+        )
+        .map(|v| v.value)
+        .map_err(|e| e.message().to_owned())
+    };
+    for payload in payloads {
+        let mut warmed = converter(&[]);
+        outcome(&mut warmed, &envelope(payloads[0])).unwrap();
+        let mut general = converter(&[("schemas.cache.size", "0")]);
+        let doc = envelope(payload);
+        assert_eq!(
+            outcome(&mut warmed, &doc),
+            outcome(&mut general, &doc),
+            "{payload}"
+        );
+    }
+}
+
 #[test]
 fn every_primitive_with_its_schema() {
     let cases: Vec<(SchemaRef, Value, &str, &str)> = vec![
