@@ -72,21 +72,41 @@ impl Decimal {
 }
 
 impl fmt::Display for Decimal {
-    /// Plain notation (Java's `BigDecimal.toPlainString`).
+    /// Plain notation (Java's `BigDecimal.toPlainString`). An unscaled value that fits an i64
+    /// (nearly every decimal a database column holds) is printed without allocating: sinks
+    /// render one per decimal cell of every row.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let neg = self.unscaled.sign() == num_bigint::Sign::Minus;
-        let digits = self.unscaled.magnitude().to_string();
-        let sign = if neg { "-" } else { "" };
+        let mut small = itoa::Buffer::new();
+        let big;
+        let (neg, digits) = match i64::try_from(&self.unscaled) {
+            Ok(v) => (v < 0, small.format(v.unsigned_abs())),
+            Err(_) => {
+                big = self.unscaled.magnitude().to_string();
+                (
+                    self.unscaled.sign() == num_bigint::Sign::Minus,
+                    big.as_str(),
+                )
+            }
+        };
+        if neg {
+            f.write_str("-")?;
+        }
+        let zeros =
+            |f: &mut fmt::Formatter<'_>, n: usize| (0..n).try_for_each(|_| f.write_str("0"));
         if self.scale <= 0 {
-            let zeros = "0".repeat((-self.scale) as usize);
-            return write!(f, "{sign}{digits}{zeros}");
+            f.write_str(digits)?;
+            return zeros(f, self.scale.unsigned_abs() as usize);
         }
         let scale = self.scale as usize;
         if digits.len() > scale {
             let (i, frac) = digits.split_at(digits.len() - scale);
-            write!(f, "{sign}{i}.{frac}")
+            f.write_str(i)?;
+            f.write_str(".")?;
+            f.write_str(frac)
         } else {
-            write!(f, "{sign}0.{}{digits}", "0".repeat(scale - digits.len()))
+            f.write_str("0.")?;
+            zeros(f, scale - digits.len())?;
+            f.write_str(digits)
         }
     }
 }
@@ -508,6 +528,19 @@ mod tests {
         assert_eq!(Decimal::new(5, 3).to_string(), "0.005");
         assert_eq!(Decimal::new(12345, 2).to_bytes(), vec![0x30, 0x39]);
         assert_eq!(Decimal::new(5, -2).to_string(), "500");
+        assert_eq!(Decimal::new(-5, 3).to_string(), "-0.005");
+        assert_eq!(Decimal::new(-5, -1).to_string(), "-50");
+        assert_eq!(Decimal::new(0, 2).to_string(), "0.00");
+        assert_eq!(
+            Decimal::new(i64::MIN, 2).to_string(),
+            "-92233720368547758.08"
+        );
+        // Beyond an i64: the big-integer path prints the same way.
+        let big: BigInt = "-123456789012345678901234567890".parse().unwrap();
+        assert_eq!(
+            Decimal::new(big, 32).to_string(),
+            "-0.00123456789012345678901234567890"
+        );
         assert_eq!(
             Decimal::new(1200, 2).rescale(1).unwrap(),
             Decimal::new(120, 1)

@@ -166,13 +166,15 @@ fn write_scalar(out: &mut Vec<u8>, cell: &Cell, tz: DbTimeZone) {
     // Writing into a Vec cannot fail.
     match cell {
         Cell::Bool(b) => out.push(if *b { b't' } else { b'f' }),
-        Cell::Int(i) => write!(out, "{i}").expect("write to Vec"),
-        Cell::UInt(u) => write!(out, "{u}").expect("write to Vec"),
+        Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
+        Cell::UInt(u) => out.extend_from_slice(itoa::Buffer::new().format(*u).as_bytes()),
         Cell::Float(f) if f.is_nan() => out.extend_from_slice(b"NaN"),
         Cell::Float(f) if f.is_infinite() => {
             out.extend_from_slice(if *f > 0.0 { b"Infinity" } else { b"-Infinity" })
         }
-        Cell::Float(f) => write!(out, "{f:?}").expect("write to Vec"),
+        // Shortest round-trip digits, as `{f:?}` prints them (ryu may pick the exponent form
+        // at other magnitudes; PostgreSQL reads both).
+        Cell::Float(f) => out.extend_from_slice(ryu::Buffer::new().format_finite(*f).as_bytes()),
         Cell::Decimal(d) => write!(out, "{d}").expect("write to Vec"),
         Cell::Date(d) => Civil::from_micros(*d as i64 * MICROS_PER_DAY).write_date(out),
         Cell::Time(us) => Civil::from_micros(*us).write_time(out),
