@@ -2,9 +2,11 @@
 # Ferry's JDBC benchmark: Ferry's JDBC connectors against the raw database clients on the same
 # machine, in one go, on a local broker, PostgreSQL 15 and MariaDB 10.11.
 #   1. sink into PostgreSQL: Ferry's JdbcSinkConnector (insert, pk.mode none, auto.create) reading
-#      a topic of N JsonConverter envelopes, from process start until SELECT count(*) is N
-#      (jdbc-wait-count), vs COPY … FROM STDIN of the same N rows by tokio-postgres (jdbc-load)
-#   2. sink into MariaDB: the same, vs LOAD DATA LOCAL INFILE by mysql_async
+#      a topic of N JsonConverter envelopes, from process start until the last row is in the
+#      table (jdbc-wait-count: looks for it in the table's last pages, then checks count(*) is N),
+#      vs COPY … FROM STDIN of the same N rows by tokio-postgres (jdbc-load)
+#   2. sink into MariaDB: the same (polling count(*) until it is N), vs LOAD DATA LOCAL INFILE
+#      by mysql_async
 #   Both sinks are also measured against jdbc-kafka-load: the same topic → table pipeline
 #   written by hand for this one row type (rdkafka with Ferry's consumer settings, serde into
 #   the known struct, one streamed COPY / LOAD DATA) — what any Kafka → database pipeline can
@@ -17,6 +19,10 @@
 # Both sinks write identical rows (checked after each run); the raw tables are created LIKE the
 # table Ferry's auto.create made, so both sides load into the same column types.
 #
+# Every measurement runs FERRY_BENCH_JDBC_ROUNDS times (default 3), Ferry and its baselines in
+# turn, and the summary gives each one's median (every round's rate in brackets): on this shared
+# 2-core machine one run of the same binary swings by ±30%, the loaders' too.
+#
 # Usage: bench/jdbc.sh
 # Environment: FERRY_BENCH_JDBC_RECORDS (default 200000), FERRY_BENCH_JDBC_BATCH_MAX_ROWS (the
 # source's batch.max.rows, default 10000), FERRY_BENCH_JDBC_MAX_POLL_RECORDS (the sink consumer's
@@ -27,6 +33,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../integration/scripts/common.sh"
 cd "$FERRY_REPO_ROOT"
 
 RECORDS=${FERRY_BENCH_JDBC_RECORDS:-200000}
+ROUNDS=${FERRY_BENCH_JDBC_ROUNDS:-3}
 BATCH_MAX_ROWS=${FERRY_BENCH_JDBC_BATCH_MAX_ROWS:-10000}
 MAX_POLL_RECORDS=${FERRY_BENCH_JDBC_MAX_POLL_RECORDS:-}
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-jdbc.XXXXXX")"
@@ -126,13 +133,17 @@ log "input: $RECORDS JsonConverter envelopes (id int64, name string, amount doub
 "$BIN/create-topic" --bootstrap "$BOOTSTRAP" --topic bench_rows --partitions 1
 "$BIN/jdbc-produce" --bootstrap "$BOOTSTRAP" --topic bench_rows --records "$RECORDS" | tee "$WORK/produce.out"
 
-# sink DB URL SQL_FN LIKE_SQL CHECKSUM_SQL: Ferry's sink from bench_rows into table bench_rows,
-# then the raw loader into bench_raw (created by LIKE_SQL); the two tables must hold the same rows.
+# sink DB URL SQL_FN LIKE_SQL CHECKSUM_SQL: ROUNDS rounds of: Ferry's sink from bench_rows into
+# table bench_rows (dropped first: auto.create makes it each round), then the raw loader into
+# bench_raw and the hand-written pipeline into bench_pipe (both created by LIKE_SQL); the three
+# tables must hold the same rows.
 sink() {
-    local db=$1 url=$2 sql=$3 like=$4 checksum=$5
-    log "sink into $db: Ferry's JdbcSinkConnector, topic bench_rows → table bench_rows"
-    cat >"$WORK/$db-sink.properties" <<PROPS
-name=bench-$db-sink
+    local db=$1 url=$2 sql=$3 like=$4 checksum=$5 r t
+    for r in $(seq 1 "$ROUNDS"); do
+        log "sink into $db, round $r/$ROUNDS: Ferry's JdbcSinkConnector, topic bench_rows → table bench_rows"
+        "$sql" "DROP TABLE IF EXISTS bench_rows" >/dev/null
+        cat >"$WORK/$db-sink.properties" <<PROPS
+name=bench-$db-sink-$r
 connector.class=io.confluent.connect.jdbc.JdbcSinkConnector
 tasks.max=1
 topics=bench_rows
@@ -143,16 +154,20 @@ auto.create=true
 value.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter.schemas.enable=true
 PROPS
-    run_ferry "$db-sink" "$WORK/$db-sink.properties" "$WORK/$db-ferry-sink.out" \
-        "$BIN/jdbc-wait-count" --url "$url" --table bench_rows --records "$RECORDS" \
-        --last-id "$RECORDS" --interval-ms 50
-    log "sink into $db: raw loader into bench_raw"
-    "$sql" "$like"
-    "$BIN/jdbc-load" --url "$url" --table bench_raw --records "$RECORDS" | tee "$WORK/$db-raw-load.out"
-    log "sink into $db: hand-written Kafka → $db pipeline into bench_pipe"
-    "$sql" "${like//bench_raw/bench_pipe}"
-    "$BIN/jdbc-kafka-load" --bootstrap "$BOOTSTRAP" --topic bench_rows --url "$url" \
-        --table bench_pipe --records "$RECORDS" | tee "$WORK/$db-raw-pipe.out"
+        run_ferry "$db-sink-r$r" "$WORK/$db-sink.properties" "$WORK/$db-ferry-sink.r$r.out" \
+            "$BIN/jdbc-wait-count" --url "$url" --table bench_rows --records "$RECORDS" \
+            --last-id "$RECORDS" --interval-ms 50
+        for t in bench_raw bench_pipe; do
+            "$sql" "DROP TABLE IF EXISTS $t" >/dev/null
+            "$sql" "${like//bench_raw/$t}"
+        done
+        log "sink into $db, round $r/$ROUNDS: raw loader into bench_raw"
+        "$BIN/jdbc-load" --url "$url" --table bench_raw --records "$RECORDS" |
+            tee "$WORK/$db-raw-load.r$r.out"
+        log "sink into $db, round $r/$ROUNDS: hand-written Kafka → $db pipeline into bench_pipe"
+        "$BIN/jdbc-kafka-load" --bootstrap "$BOOTSTRAP" --topic bench_rows --url "$url" \
+            --table bench_pipe --records "$RECORDS" | tee "$WORK/$db-raw-pipe.r$r.out"
+    done
     local a b c
     a=$("$sql" "${checksum//TABLE/bench_rows}")
     b=$("$sql" "${checksum//TABLE/bench_raw}")
@@ -163,38 +178,42 @@ PROPS
 }
 
 # source_bench DB URL SQL_FN SETUP_SQL...: a keyed copy of the rows (bench_src, made by the
-# SETUP_SQL statements, one client call each), read by the raw client, by the raw client +
-# producer, and by Ferry's source.
+# SETUP_SQL statements, one client call each), then ROUNDS rounds of: read by the raw client, by
+# the raw client + producer, and by Ferry's source (each round into topics of its own).
 source_bench() {
-    local db=$1 url=$2 sql=$3 s
+    local db=$1 url=$2 sql=$3 s r
     for s in "${@:4}"; do
         "$sql" "$s" >/dev/null
     done
-    log "source from $db: raw streaming SELECT of bench_src"
-    "$BIN/jdbc-select" --url "$url" --table bench_src --records "$RECORDS" | tee "$WORK/$db-raw-select.out"
-    log "source from $db: raw SELECT + produce to raw-$db-bench_src"
-    "$BIN/create-topic" --bootstrap "$BOOTSTRAP" --topic "raw-$db-bench_src" --partitions 1
-    "$BIN/jdbc-select" --url "$url" --table bench_src --records "$RECORDS" \
-        --bootstrap "$BOOTSTRAP" --topic "raw-$db-bench_src" | tee "$WORK/$db-raw-select-produce.out"
-    local size=$(($(field "$WORK/$db-raw-select-produce.out" bytes) / RECORDS))
-    log "source from $db: Ferry's JdbcSourceConnector, bench_src → ferry-$db-bench_src"
-    "$BIN/create-topic" --bootstrap "$BOOTSTRAP" --topic "ferry-$db-bench_src" --partitions 1
-    cat >"$WORK/$db-source.properties" <<PROPS
-name=bench-$db-source
+    for r in $(seq 1 "$ROUNDS"); do
+        log "source from $db, round $r/$ROUNDS: raw streaming SELECT of bench_src"
+        "$BIN/jdbc-select" --url "$url" --table bench_src --records "$RECORDS" |
+            tee "$WORK/$db-raw-select.r$r.out"
+        log "source from $db, round $r/$ROUNDS: raw SELECT + produce to raw-$db-r$r-bench_src"
+        "$BIN/create-topic" --bootstrap "$BOOTSTRAP" --topic "raw-$db-r$r-bench_src" --partitions 1
+        "$BIN/jdbc-select" --url "$url" --table bench_src --records "$RECORDS" \
+            --bootstrap "$BOOTSTRAP" --topic "raw-$db-r$r-bench_src" |
+            tee "$WORK/$db-raw-select-produce.r$r.out"
+        local size=$(($(field "$WORK/$db-raw-select-produce.r$r.out" bytes) / RECORDS))
+        log "source from $db, round $r/$ROUNDS: Ferry's JdbcSourceConnector, bench_src → ferry-$db-r$r-bench_src"
+        "$BIN/create-topic" --bootstrap "$BOOTSTRAP" --topic "ferry-$db-r$r-bench_src" --partitions 1
+        cat >"$WORK/$db-source.properties" <<PROPS
+name=bench-$db-source-$r
 connector.class=io.confluent.connect.jdbc.JdbcSourceConnector
 tasks.max=1
 connection.url=$url
 mode=incrementing
 incrementing.column.name=id
 table.whitelist=bench_src
-topic.prefix=ferry-$db-
+topic.prefix=ferry-$db-r$r-
 batch.max.rows=$BATCH_MAX_ROWS
 value.converter=org.apache.kafka.connect.json.JsonConverter
 value.converter.schemas.enable=false
 PROPS
-    run_ferry "$db-source" "$WORK/$db-source.properties" "$WORK/$db-ferry-source.out" \
-        "$BIN/watermarks" --bootstrap "$BOOTSTRAP" --topic "ferry-$db-bench_src" \
-        --wait-for "$RECORDS" --size "$size"
+        run_ferry "$db-source-r$r" "$WORK/$db-source.properties" "$WORK/$db-ferry-source.r$r.out" \
+            "$BIN/watermarks" --bootstrap "$BOOTSTRAP" --topic "ferry-$db-r$r-bench_src" \
+            --wait-for "$RECORDS" --size "$size"
+    done
 }
 
 log "1/3 sink into PostgreSQL"
@@ -212,8 +231,15 @@ source_bench my "$MY_URL" sql_my "CREATE TABLE bench_src LIKE bench_raw;
     ALTER TABLE bench_src ADD PRIMARY KEY (id);
     INSERT INTO bench_src SELECT * FROM bench_raw; ANALYZE TABLE bench_src;"
 
-rate() { field "$WORK/$1.out" records_per_sec; }
-line() { printf '          %-34s %10s rows/s\n' "$1" "$2"; }
+# rates NAME: the rows/s of each round of NAME; rate NAME: their median.
+rates() {
+    local r
+    for r in $(seq 1 "$ROUNDS"); do
+        field "$WORK/$1.r$r.out" records_per_sec
+    done
+}
+rate() { rates "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+line() { printf '          %-34s %10s rows/s  (%s)\n' "$1" "$(rate "$2")" "$(rates "$2" | paste -sd ' ')"; }
 pg_f=$(rate pg-ferry-sink) pg_r=$(rate pg-raw-load) pg_p=$(rate pg-raw-pipe)
 my_f=$(rate my-ferry-sink) my_r=$(rate my-raw-load) my_p=$(rate my-raw-pipe)
 pgs_f=$(rate pg-ferry-source) pgs_r=$(rate pg-raw-select) pgs_rp=$(rate pg-raw-select-produce)
@@ -228,33 +254,35 @@ source:   mode=incrementing on id (primary key), batch.max.rows=$BATCH_MAX_ROWS,
 MariaDB:  $INFILE_NOTE
 
 sink PostgreSQL
-$(line "raw COPY FROM STDIN" "$pg_r")
-$(line "hand-written Kafka → COPY" "$pg_p")
-$(line "Ferry JdbcSinkConnector" "$pg_f")
+$(line "raw COPY FROM STDIN" pg-raw-load)
+$(line "hand-written Kafka → COPY" pg-raw-pipe)
+$(line "Ferry JdbcSinkConnector" pg-ferry-sink)
           Ferry / raw COPY                   $(ratio "$pg_f" "$pg_r")   (goal >= 0.5)
           hand-written pipeline / raw COPY   $(ratio "$pg_p" "$pg_r")
           Ferry / hand-written pipeline      $(ratio "$pg_f" "$pg_p")
 sink MariaDB
-$(line "raw LOAD DATA LOCAL INFILE" "$my_r")
-$(line "hand-written Kafka → LOAD DATA" "$my_p")
-$(line "Ferry JdbcSinkConnector" "$my_f")
+$(line "raw LOAD DATA LOCAL INFILE" my-raw-load)
+$(line "hand-written Kafka → LOAD DATA" my-raw-pipe)
+$(line "Ferry JdbcSinkConnector" my-ferry-sink)
           Ferry / raw LOAD DATA              $(ratio "$my_f" "$my_r")   (goal >= 0.3)
           hand-written pipeline / LOAD DATA  $(ratio "$my_p" "$my_r")
           Ferry / hand-written pipeline      $(ratio "$my_f" "$my_p")
 source PostgreSQL
-$(line "raw streaming SELECT" "$pgs_r")
-$(line "raw SELECT + produce" "$pgs_rp")
-$(line "Ferry JdbcSourceConnector → topic" "$pgs_f")
+$(line "raw streaming SELECT" pg-raw-select)
+$(line "raw SELECT + produce" pg-raw-select-produce)
+$(line "Ferry JdbcSourceConnector → topic" pg-ferry-source)
           Ferry / raw SELECT                 $(ratio "$pgs_f" "$pgs_r")   (goal >= 0.7)
           Ferry / raw SELECT + produce       $(ratio "$pgs_f" "$pgs_rp")
 source MariaDB
-$(line "raw streaming SELECT" "$mys_r")
-$(line "raw SELECT + produce" "$mys_rp")
-$(line "Ferry JdbcSourceConnector → topic" "$mys_f")
+$(line "raw streaming SELECT" my-raw-select)
+$(line "raw SELECT + produce" my-raw-select-produce)
+$(line "Ferry JdbcSourceConnector → topic" my-ferry-source)
           Ferry / raw SELECT                 $(ratio "$mys_f" "$mys_r")   (goal >= 0.7)
           Ferry / raw SELECT + produce       $(ratio "$mys_f" "$mys_rp")
 (Ferry times run from process start to the last row visible, polled every 50 ms (or 2% of the
-elapsed time, if longer: count(*) scans the table) for the sinks and every 10 ms for the source;
+elapsed time, if longer) for the sinks — PostgreSQL: the last row looked for in the table's last
+pages; MariaDB: count(*), which scans the table and so takes some CPU from Ferry — and every
+10 ms for the source;
 the raw clients' times include connecting. Ferry's source writes to Kafka, the raw SELECT only
 reads: that ratio compares a DB → Kafka pipeline with a DB read; SELECT + produce is the same
 pipeline minus Ferry. The hand-written sink pipelines read the same topic with Ferry's consumer

@@ -88,27 +88,27 @@ impl Civil {
     /// digit: the sinks render a date per timestamp cell of every row.
     pub(crate) fn write_date(&self, out: &mut Vec<u8>) {
         match u64::try_from(self.year) {
-            Ok(y) if y <= 9999 => push_padded(out, y, 4),
+            Ok(y) if y <= 9999 => push_padded::<4>(out, y),
             _ => {
                 use std::io::Write;
                 write!(out, "{:04}", self.year).expect("write to Vec");
             }
         }
         out.push(b'-');
-        push_padded(out, self.month.into(), 2);
+        push_padded::<2>(out, self.month.into());
         out.push(b'-');
-        push_padded(out, self.day.into(), 2);
+        push_padded::<2>(out, self.day.into());
     }
 
     /// Appends `HH:MM:SS.ffffff`.
     pub(crate) fn write_time(&self, out: &mut Vec<u8>) {
-        push_padded(out, self.hour.into(), 2);
+        push_padded::<2>(out, self.hour.into());
         out.push(b':');
-        push_padded(out, self.minute.into(), 2);
+        push_padded::<2>(out, self.minute.into());
         out.push(b':');
-        push_padded(out, self.second.into(), 2);
+        push_padded::<2>(out, self.second.into());
         out.push(b'.');
-        push_padded(out, self.micros.into(), 6);
+        push_padded::<6>(out, self.micros.into());
     }
 }
 
@@ -119,21 +119,21 @@ fn text_of(write: impl FnOnce(&mut Vec<u8>)) -> String {
     String::from_utf8(out).expect("ASCII")
 }
 
-/// Appends `n` in decimal, zero-padded to at least `width` digits.
-fn push_padded(out: &mut Vec<u8>, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut i = digits.len();
+/// Appends `n` in decimal, zero-padded to at least `W` digits. The width is a constant, so the
+/// usual case (`n` fits `W` digits) appends one fixed-size array, with no `memcpy` call for a
+/// couple of bytes: timestamps are rendered seven fields at a time for every row.
+fn push_padded<const W: usize>(out: &mut Vec<u8>, n: u64) {
+    let mut digits = [b'0'; W];
     let mut rest = n;
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (rest % 10) as u8;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
         rest /= 10;
-        if rest == 0 {
-            break;
-        }
     }
-    let start = i.min(digits.len() - width.min(digits.len()));
-    out.extend_from_slice(&digits[start..]);
+    if rest > 0 {
+        // Wider than `W`: the leading digits first.
+        out.extend_from_slice(itoa::Buffer::new().format(rest).as_bytes());
+    }
+    out.extend_from_slice(&digits);
 }
 
 /// `db.timezone`: UTC, a fixed offset, or a named zone of the tz database (`Europe/Paris`) whose
@@ -279,9 +279,9 @@ impl DbTimeZone {
         let secs = self.offset_at(utc_us);
         out.push(if secs < 0 { b'-' } else { b'+' });
         let a = secs.unsigned_abs();
-        push_padded(out, (a / 3600).into(), 2);
+        push_padded::<2>(out, (a / 3600).into());
         out.push(b':');
-        push_padded(out, (a / 60 % 60).into(), 2);
+        push_padded::<2>(out, (a / 60 % 60).into());
     }
 
     /// Wall-clock microseconds in this zone → UTC epoch microseconds. A wall time that a DST
@@ -410,6 +410,17 @@ fn offset_hh_mm(secs: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padded_digits_widen_when_needed() {
+        let mut out = Vec::new();
+        push_padded::<2>(&mut out, 7);
+        push_padded::<2>(&mut out, 42);
+        push_padded::<2>(&mut out, 12_345);
+        push_padded::<6>(&mut out, 0);
+        push_padded::<4>(&mut out, u64::MAX);
+        assert_eq!(out, format!("074212345000000{}", u64::MAX).as_bytes());
+    }
 
     #[test]
     fn written_dates_times_and_offsets_match_their_formats() {

@@ -451,7 +451,8 @@ impl SinkRunner {
     /// changes are seen promptly), then takes what is already fetched.
     /// Polls a batch; returns it with the next position per partition it covers.
     fn poll_batch(&mut self) -> Result<(Vec<SinkRecord>, Positions), ConnectError> {
-        let mut batch = Vec::new();
+        // Sized up front: growing it copies the records polled so far, again and again.
+        let mut batch = Vec::with_capacity(self.max_batch.min(4096));
         let mut positions = Positions::new();
         if self.dlq.is_some() {
             self.originals.lock().unwrap().clear();

@@ -389,7 +389,10 @@ impl Writer {
                     let stmt = sql::copy(&table, &columns);
                     let tz = settings.connection.timezone;
                     for part in chunks(&b.rows, settings.batch_size) {
-                        let mut payload = Vec::new();
+                        // About the rendered size, so the payload is not regrown (and copied)
+                        // a dozen times on its way to a few hundred kB.
+                        let estimate: usize = part.iter().map(|r| row_bytes(r)).sum();
+                        let mut payload = Vec::with_capacity(estimate + estimate / 2);
                         for row in part {
                             for (i, cell) in row.iter().enumerate() {
                                 if i > 0 {
