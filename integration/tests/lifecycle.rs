@@ -500,6 +500,55 @@ fn connectors_created_over_rest_survive_a_crash_and_restart() {
 }
 
 #[test]
+fn a_connector_renamed_in_its_file_is_not_restored_under_its_old_name() {
+    let broker = TestBroker::from_env();
+    let builder = worker(&broker);
+    let input = builder.dir().join("in.txt");
+    fs::write(&input, "").unwrap();
+    let (file_topic, rest_topic) = (
+        broker.unique_topic("life-file", 1),
+        broker.unique_topic("life-file-rest", 1),
+    );
+    let old_name = unique_name("file-src");
+    let source_lines = |name: &str| {
+        format!(
+            "name={name}\nconnector.class=FileStreamSource\nfile={}\ntopic={file_topic}\n",
+            input.display()
+        )
+    };
+    let mut ferry = builder
+        .connector_properties(&[
+            ("name", &old_name),
+            ("connector.class", "FileStreamSource"),
+            ("file", &input.display().to_string()),
+            ("topic", &file_topic),
+        ])
+        .start();
+    let over_rest = unique_name("rest-src");
+    create_source(ferry.rest(), &over_rest, &input, &rest_topic);
+    wait_status(ferry.rest(), &old_name, "RUNNING", &["RUNNING"]);
+
+    let new_name = unique_name("file-src");
+    let file = ferry.dir().join(format!("{old_name}.properties"));
+    fs::write(&file, source_lines(&new_name)).unwrap();
+    ferry.restart();
+
+    let (status, mut names) = ferry.rest().get("/connectors");
+    assert_eq!(status, 200);
+    names.as_array_mut().unwrap().sort_by_key(|v| v.to_string());
+    let mut expected = vec![new_name.clone(), over_rest.clone()];
+    expected.sort();
+    assert_eq!(
+        names,
+        json!(expected),
+        "the file's connector under its new name only"
+    );
+    wait_status(ferry.rest(), &new_name, "RUNNING", &["RUNNING"]);
+    append_lines(&input, &["one"]);
+    assert_eq!(topic_values(&broker, &file_topic, 1), ["one"]);
+}
+
+#[test]
 fn sigterm_exits_zero_and_leaves_the_final_position_in_the_offsets_file() {
     let broker = TestBroker::from_env();
     // Only the shutdown flush can write the offsets file: the periodic flush is far away.

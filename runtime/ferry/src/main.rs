@@ -66,7 +66,13 @@ fn run(worker: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCod
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(worker) {
+    let outcome = runtime.block_on(worker);
+    // The worker has stopped every task it could within task.shutdown.graceful.timeout.ms; a
+    // task that outlived it (e.g. in a database connect retry) is abandoned, as Connect
+    // abandons it. Dropping the runtime would instead wait for it — forever if it is stuck in
+    // a blocking call — and make its timers panic, so the process exits with it still live.
+    std::mem::forget(runtime);
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

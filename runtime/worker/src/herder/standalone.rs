@@ -57,6 +57,10 @@ impl std::fmt::Debug for ConnectorEntry {
 #[derive(Debug, Default)]
 struct HerderState {
     connectors: BTreeMap<String, ConnectorEntry>,
+    /// The configs the command line's connector files gave, by name. Their file is their
+    /// source of truth, so they are stored only once changed over REST (config or target
+    /// state): a connector renamed in its file must not live on under its old name.
+    from_files: BTreeMap<String, Props>,
 }
 
 impl HerderState {
@@ -182,7 +186,8 @@ impl StandaloneHerder {
     }
 
     /// Restores connectors stored by an earlier run, then applies `cli_connectors` (which replace
-    /// stored ones of the same name), and marks the herder ready.
+    /// stored ones of the same name, and are not stored themselves until changed over REST),
+    /// and marks the herder ready.
     pub async fn start(&self, cli_connectors: Vec<Props>) -> Result<(), ConnectError> {
         if let Some(path) = &self.connectors_file {
             if path.exists() {
@@ -204,6 +209,11 @@ impl StandaloneHerder {
         }
         for config in cli_connectors {
             let name = config.get("name").cloned().unwrap_or_default();
+            self.state
+                .lock()
+                .await
+                .from_files
+                .insert(name.clone(), config.clone());
             self.put_connector_config(&name, config, true, None)
                 .await
                 .map_err(|e| ConnectError::config(format!("connector {name}: {e}")))?;
@@ -250,6 +260,11 @@ impl StandaloneHerder {
             connectors: state
                 .connectors
                 .iter()
+                .filter(|(n, e)| {
+                    let as_in_its_file = state.from_files.get(*n) == Some(&e.config)
+                        && e.target == TargetState::Started;
+                    !as_in_its_file
+                })
                 .map(|(n, e)| {
                     (
                         n.clone(),
