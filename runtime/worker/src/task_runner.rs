@@ -32,10 +32,20 @@ pub fn start_task(
     let id = spec.id.clone();
     let config = spec.task_props.clone();
     ctx.status.put_task(&id, State::Unassigned, None);
+    // Each task runs on a thread of its own, as in Connect. A runner converts and produces (or
+    // consumes and converts) whole batches without an await point; on a runtime worker that
+    // would also hold back whatever it spawns — a source task's next query sits in that
+    // worker's LIFO slot, out of reach of the idle workers, until the batch is sent — so the
+    // database read and the send of the page before it would take turns instead of overlapping.
+    let handle = tokio::runtime::Handle::current();
     let inner: JoinHandle<()> = match factory {
-        TaskFactory::Source(new) => tokio::spawn(run_source_task(ctx.clone(), spec, new(), rx)),
+        TaskFactory::Source(new) => {
+            let ctx = ctx.clone();
+            tokio::task::spawn_blocking(move || {
+                handle.block_on(run_source_task(ctx, spec, new(), rx))
+            })
+        }
         TaskFactory::Sink(new) => {
-            let handle = tokio::runtime::Handle::current();
             let ctx = ctx.clone();
             tokio::task::spawn_blocking(move || run_sink_task(ctx, spec, new(), rx, handle))
         }
