@@ -91,20 +91,49 @@ fn numeric(raw: &[u8]) -> Result<Cell> {
     if sign == 0xC000 {
         return Ok(Cell::Float(f64::NAN));
     }
-    let mut n = BigInt::from(0);
-    for i in 0..ndigits {
-        let d = i16::from_be_bytes(be(raw, 8 + 2 * i, "numeric")?);
-        n = n * 10_000 + d;
-    }
+    let digits = raw
+        .get(8..8 + 2 * ndigits)
+        .ok_or_else(|| short("numeric"))?;
     // n · 10000^(weight − ndigits + 1) · 10^dscale is the unscaled value at scale dscale.
     let exp10 = 4 * (weight - ndigits as i64 + 1) + dscale as i64;
-    let unscaled = if exp10 >= 0 {
+    let unscaled = unscaled_in_i128(&digits, exp10)
+        .map(BigInt::from)
+        .unwrap_or_else(|| unscaled_in_bigint(&digits, exp10));
+    let unscaled = if sign == 0x4000 { -unscaled } else { unscaled };
+    Ok(Cell::Decimal(Decimal::new(unscaled, dscale)))
+}
+
+/// The base-10000 digits of a NUMERIC, from their big-endian bytes.
+fn base_10000_digits(bytes: &[u8]) -> impl Iterator<Item = i16> + '_ {
+    bytes
+        .chunks_exact(2)
+        .map(|pair| i16::from_be_bytes([pair[0], pair[1]]))
+}
+
+/// The unscaled value of base-10000 `digits` times 10^`exp10`, when every step fits an i128:
+/// the common case, computed without the big-integer allocations of each step (this is per cell
+/// of every NUMERIC column a source reads). `None` on overflow.
+fn unscaled_in_i128(digits: &[u8], exp10: i64) -> Option<i128> {
+    let mut n: i128 = 0;
+    for d in base_10000_digits(digits) {
+        n = n.checked_mul(10_000)?.checked_add(i128::from(d))?;
+    }
+    let power = 10i128.checked_pow(u32::try_from(exp10.unsigned_abs()).ok()?)?;
+    if exp10 >= 0 {
+        n.checked_mul(power)
+    } else {
+        Some(n / power)
+    }
+}
+
+/// [`unscaled_in_i128`] for values of any size.
+fn unscaled_in_bigint(digits: &[u8], exp10: i64) -> BigInt {
+    let n = base_10000_digits(digits).fold(BigInt::from(0), |n, d| n * 10_000 + d);
+    if exp10 >= 0 {
         n * BigInt::from(10).pow(exp10 as u32)
     } else {
         n / BigInt::from(10).pow((-exp10) as u32)
-    };
-    let unscaled = if sign == 0x4000 { -unscaled } else { unscaled };
-    Ok(Cell::Decimal(Decimal::new(unscaled, dscale)))
+    }
 }
 
 /// A one-dimensional array (more dimensions are flattened, as Connect has no shape for them).
@@ -167,6 +196,21 @@ mod tests {
         // 0.00 (no digits)
         let raw = numeric_bytes(0, 0, 2, &[]);
         assert_eq!(numeric(&raw).unwrap(), Cell::Decimal(Decimal::new(0, 2)));
+    }
+
+    #[test]
+    fn decodes_numeric_beyond_i128() {
+        // 10 groups of 9999 (40 nines) do not fit an i128: the big-integer path takes over.
+        let raw = numeric_bytes(9, 0x4000, 1, &[9999; 10]);
+        let nines: BigInt = "9".repeat(40).parse().unwrap();
+        assert_eq!(
+            numeric(&raw).unwrap(),
+            Cell::Decimal(Decimal::new(-(nines * BigInt::from(10)), 1))
+        );
+        // A digit group beyond the NUMERIC's length is an error naming the type, not a panic.
+        let mut raw = numeric_bytes(0, 0, 0, &[1, 2]);
+        raw.truncate(raw.len() - 1);
+        assert!(numeric(&raw).unwrap_err().to_string().contains("numeric"));
     }
 
     #[test]
