@@ -96,9 +96,9 @@ fn numeric(raw: &[u8]) -> Result<Cell> {
         .ok_or_else(|| short("numeric"))?;
     // n · 10000^(weight − ndigits + 1) · 10^dscale is the unscaled value at scale dscale.
     let exp10 = 4 * (weight - ndigits as i64 + 1) + dscale as i64;
-    let unscaled = unscaled_in_i128(&digits, exp10)
+    let unscaled = unscaled_in_i128(digits, exp10)
         .map(BigInt::from)
-        .unwrap_or_else(|| unscaled_in_bigint(&digits, exp10));
+        .unwrap_or_else(|| unscaled_in_bigint(digits, exp10));
     let unscaled = if sign == 0x4000 { -unscaled } else { unscaled };
     Ok(Cell::Decimal(Decimal::new(unscaled, dscale)))
 }
