@@ -84,7 +84,7 @@ pub(crate) fn decode(ty: &Type, raw: &[u8], tz: DbTimeZone) -> Result<Cell> {
 /// NUMERIC: ndigits, weight, sign, dscale, then base-10000 digits; value =
 /// Σ digit[i] · 10000^(weight − i), shown with `dscale` decimals.
 fn numeric(raw: &[u8]) -> Result<Cell> {
-    let ndigits = i16::from_be_bytes(be(raw, 0, "numeric")?) as usize;
+    let ndigits = u16::from_be_bytes(be(raw, 0, "numeric")?) as usize;
     let weight = i16::from_be_bytes(be(raw, 2, "numeric")?) as i64;
     let sign = u16::from_be_bytes(be(raw, 4, "numeric")?);
     let dscale = u16::from_be_bytes(be(raw, 6, "numeric")?) as i32;
